@@ -1,0 +1,35 @@
+"""`sttx plugins`: each plugin with its distribution, version and what it registered."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from sttx.cli.options import option
+from sttx.cli.types import plugin_manager
+from sttx.core.plugins import describe_plugins
+
+
+def _format_row(row: dict) -> list[str]:
+    origin = "built-in" if row["builtin"] else f"{row['distribution']} {row['version']}"
+    status = "" if row["status"] == "loaded" else f" [{row['status']}]"
+    lines = [f"{row['name']} ({origin}){status}"]
+    lines += [f"  {kind.replace('_', ' ')}: {', '.join(names)}" for kind, names in row["registered"].items()]
+    if row["error"]:
+        lines.append(f"  error: {row['error']}")
+    return lines
+
+
+@click.command("plugins")
+@option("--json", "as_json", is_flag=True, help="Print JSON.")
+@option("--all", "include_all", is_flag=True, help="Also list blocked plugins and plugins that failed to load.")
+@click.pass_context
+def plugins_command(ctx: click.Context, as_json: bool, include_all: bool) -> None:
+    """List plugins, their versions and what each registered."""
+    rows = describe_plugins(plugin_manager(ctx), include_all=include_all)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo("\n".join(_format_row(row)))
