@@ -1,4 +1,4 @@
-"""The CLI's command and group classes: absl-style ``--noflag`` and one-line errors at the edge."""
+"""The CLI's group class: absl-style ``--noflag`` for boolean options and one-line errors at the edge."""
 
 from __future__ import annotations
 
@@ -9,30 +9,31 @@ import click
 from sttx.core.errors import SttxError, UsageError
 
 
-class SttxCommand(click.Command):
-    """A command that also accepts absl's ``--noflag`` for its boolean options."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        booleans = {
-            name
-            for param in self.params
-            if isinstance(param, click.Option) and isinstance(param.type, click.types.BoolParamType)
-            for name in param.opts
-        }
-        rewritten = []
-        for arg in args:
-            if arg == "--":
-                rewritten.extend(args[len(rewritten) :])
-                break
-            positive = "--" + arg[4:] if arg.startswith("--no") and "=" not in arg else None
-            rewritten.append(f"{positive}=false" if positive in booleans and arg not in booleans else arg)
-        return super().parse_args(ctx, rewritten)
+def rewrite_negated_booleans(command: click.Command, args: list[str]) -> list[str]:
+    """Turn absl's ``--noearly_stop`` into ``--early_stop=false`` for the boolean options of ``command``."""
+    booleans = {
+        name
+        for param in command.params
+        if isinstance(param, click.Option) and isinstance(param.type, click.types.BoolParamType)
+        for name in param.opts
+    }
+    rewritten: list[str] = []
+    for position, arg in enumerate(args):
+        if arg == "--":
+            return rewritten + args[position:]
+        positive = "--" + arg[4:] if arg.startswith("--no") and "=" not in arg else None
+        rewritten.append(f"{positive}=false" if positive in booleans and arg not in booleans else arg)
+    return rewritten
 
 
 class SttxGroup(click.Group):
-    """A group whose commands are SttxCommands and whose domain errors become one-line click errors."""
+    """A group whose subcommands accept ``--noflag`` and whose domain errors become one-line click errors."""
 
-    command_class = SttxCommand
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            rest = rewrite_negated_booleans(command, rest)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

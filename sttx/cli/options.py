@@ -31,6 +31,6 @@ def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
 def bool_option(name: str, *, default: bool = False, help: str = "") -> Callable[[F], F]:  # noqa: A002
     """A boolean that takes a bare flag or a value: ``--early_stop``, ``--early_stop true``, ``--early_stop=false``.
 
-    absl's ``--noearly_stop`` also works (see :class:`sttx.cli.base.SttxCommand`).
+    absl's ``--noearly_stop`` also works (see :func:`sttx.cli.base.rewrite_negated_booleans`).
     """
     return option(name, type=click.BOOL, is_flag=False, flag_value="true", default=default, help=help)

@@ -278,7 +278,8 @@ def _scan_params(text: str, i: int) -> tuple[list[tuple[str, int, RawValue]], in
         while i < len(text) and text[i].isspace():
             i += 1
         if i >= len(text) or text[i] != "=":
-            raise GrammarError(text, i, f"expected '=' after parameter {key!r} (write {key}=value)")
+            bare = re.split(r"[,\]]", text[match.start() :], maxsplit=1)[0].strip()
+            raise GrammarError(text, match.start(), f"expected key=value, got {bare!r} (every value needs its key)")
         raw, i = _scan_value(text, i + 1)
         items.append((key, match.start(), raw))
         while i < len(text) and text[i].isspace():

@@ -58,7 +58,7 @@ class SttxPluginManager(pluggy.PluginManager):
         return self._registries
 
     def _collect(self, hook_name: str, registry: Any) -> None:
-        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+        for impl in getattr(self.hook, hook_name).get_hookimpls():  # registration order
             registry.current_plugin = impl.plugin_name
             try:
                 impl.function(**dict.fromkeys(impl.argnames, registry))
