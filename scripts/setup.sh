@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Set up sttx on a fresh Debian/Ubuntu machine: system packages (when missing), a venv in .venv, sttx and its
+# test dependencies, and the example plugin. Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(sox libsox-fmt-all libopus0 espeak-ng libsndfile1)
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        echo "sttx setup: installing system packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "sttx setup: missing system packages; run: sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+PYTHON=${PYTHON:-}
+if [[ -z $PYTHON ]]; then
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            PYTHON=$candidate
+            break
+        fi
+    done
+fi
+if [[ -z $PYTHON ]]; then
+    echo "sttx setup: Python >= 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+    exit 1
+fi
+if [[ ! -x .venv/bin/python ]]; then
+    echo "sttx setup: creating .venv with $PYTHON"
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "sttx setup: installing sttx and its dependencies into .venv (the first time downloads TensorFlow)"
+.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q --no-deps ./examples/sttx-locale-xx
