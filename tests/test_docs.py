@@ -9,7 +9,11 @@ import pytest
 from sttx.core.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
-HOOKS = {name: caller for name, caller in vars(get_plugin_manager(load_entrypoints=False, builtins=()).hook).items() if not name.startswith("_")}
+HOOKS = {
+    name: caller
+    for name, caller in vars(get_plugin_manager(load_entrypoints=False, builtins=()).hook).items()
+    if not name.startswith("_")
+}
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))

@@ -32,7 +32,9 @@ def installed_example():
 
 
 def test_sttx_plugins_lists_the_example(installed_example):
-    result = subprocess.run([sys.executable, "-m", "sttx", "plugins", "--json"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "sttx", "plugins", "--json"], capture_output=True, text=True, check=True
+    )
     rows = {row["name"]: row for row in json.loads(result.stdout)}
     example = rows["locale_xx"]
     assert example["distribution"] == "sttx-locale-xx"

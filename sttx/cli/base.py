@@ -29,7 +29,9 @@ def rewrite_negated_booleans(command: click.Command, args: list[str]) -> list[st
 class SttxGroup(click.Group):
     """A group whose subcommands accept ``--noflag`` and whose domain errors become one-line click errors."""
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if command is not None and not isinstance(command, click.Group):
             rest = rewrite_negated_booleans(command, rest)

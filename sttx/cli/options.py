@@ -28,7 +28,7 @@ def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*all_names, **kwargs)
 
 
-def bool_option(name: str, *, default: bool = False, help: str = "") -> Callable[[F], F]:  # noqa: A002
+def bool_option(name: str, *, default: bool = False, help: str = "") -> Callable[[F], F]:
     """A boolean that takes a bare flag or a value: ``--early_stop``, ``--early_stop true``, ``--early_stop=false``.
 
     absl's ``--noearly_stop`` also works (see :func:`sttx.cli.base.rewrite_negated_booleans`).

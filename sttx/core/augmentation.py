@@ -28,7 +28,8 @@ def _coerce(kind: str) -> Any:
             if isinstance(value, str):
                 return parse_range(value, number_kind)
             if isinstance(value, tuple) and len(value) in (2, 3):
-                return ValueRange(*(number_kind(v) for v in value), kind=number_kind)
+                start, end, *radius = (number_kind(item) for item in value)
+                return ValueRange(start, end, radius[0] if radius else number_kind(0), number_kind)
             return ValueRange.constant(value, number_kind)
         if kind == "float" and isinstance(value, int | str) and not isinstance(value, bool):
             return float(value)
@@ -66,10 +67,12 @@ def param(
     high: float | None = None,
     choices: tuple[str, ...] = (),
     aliases: tuple[str, ...] = (),
-    help: str = "",  # noqa: A002 - mirrors click's wording for option help
+    help: str = "",
 ) -> Any:
     """Declare an augmentation parameter: an attrs field the grammar can read, convert and check."""
-    decl = ParamDecl(name="", kind=kind, default=default, low=low, high=high, choices=choices, aliases=aliases, help=help)
+    decl = ParamDecl(
+        name="", kind=kind, default=default, low=low, high=high, choices=choices, aliases=aliases, help=help
+    )
     converter = _coerce(kind)
     return attrs.field(
         default=converter(default),

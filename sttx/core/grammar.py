@@ -304,7 +304,9 @@ def _convert(decl: ParamDecl, raw: RawValue, source: str) -> Any:
         for number in numbers:
             if (decl.low is not None and number < decl.low) or (decl.high is not None and number > decl.high):
                 raise GrammarError(
-                    source, raw.position, f"value {raw.text!r} for {decl.name} is out of range: expected {decl.describe()}"
+                    source,
+                    raw.position,
+                    f"value {raw.text!r} for {decl.name} is out of range: expected {decl.describe()}",
                 )
     return value
 

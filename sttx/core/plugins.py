@@ -22,6 +22,7 @@ DISABLE_ENV = "STTX_DISABLE_PLUGINS"
 
 #: Built-in plugins, registered exactly as a third party's would be; the list doubles as the feature list.
 DEFAULT_PLUGINS: tuple[str, ...] = (
+    # one dotted module path per line
 )
 
 _already_reported: set[tuple[str, str]] = set()

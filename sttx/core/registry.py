@@ -200,7 +200,9 @@ class SampleFormatRegistry(Registry[SampleFormat]):
     def for_path(self, path: str) -> tuple[str, SampleFormat]:
         """The format whose extension ``path`` ends with (the longest match wins)."""
         lowered = str(path).lower()
-        matches = [(len(ext), name) for name in self.names() for ext in self.get(name).extensions if lowered.endswith(ext)]
+        matches = [
+            (len(ext), name) for name in self.names() for ext in self.get(name).extensions if lowered.endswith(ext)
+        ]
         if not matches:
             known = sorted(ext for name in self.names() for ext in self.get(name).extensions)
             raise UnknownNameError("sample format for", str(path), known)

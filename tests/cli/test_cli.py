@@ -65,7 +65,10 @@ def probe_command(pm):
         (["--early_stop", "false"], "[]|2048|False|[]"),
         (["--early-stop=true"], "[]|2048|True|[]"),
         (["--early_stop=1", "--noearly_stop"], "[]|2048|False|[]"),
-        (["--augment", "reverse[times=2]", "--augment", "reverse"], "[]|2048|False|['reverse[p=1.0,times=2,mode=full]', 'reverse[p=1.0,times=1,mode=full]']"),
+        (
+            ["--augment", "reverse[times=2]", "--augment", "reverse"],
+            "[]|2048|False|['reverse[p=1.0,times=2,mode=full]', 'reverse[p=1.0,times=1,mode=full]']",
+        ),
     ],
 )
 def test_option_spellings(test_pm, args, expected):
@@ -95,7 +98,9 @@ def test_bad_boolean_is_a_usage_error(test_pm):
     assert "'maybe' is not a valid boolean" in result.output
 
 
-@pytest.mark.parametrize(("error", "code"), [(UsageError("bad --n_hidden: -1"), 2), (SttxError("clip.wav is truncated"), 1)])
+@pytest.mark.parametrize(
+    ("error", "code"), [(UsageError("bad --n_hidden: -1"), 2), (SttxError("clip.wav is truncated"), 1)]
+)
 def test_domain_errors_become_one_line(test_pm, error, code):
     cli = build_cli(test_pm)
 

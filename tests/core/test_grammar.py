@@ -7,7 +7,14 @@ import random
 import pytest
 
 from sttx.core.errors import GrammarError
-from sttx.core.grammar import AugmentationSpec, ParamDecl, ValueRange, format_augmentation, parse_augmentation, parse_range
+from sttx.core.grammar import (
+    AugmentationSpec,
+    ParamDecl,
+    ValueRange,
+    format_augmentation,
+    parse_augmentation,
+    parse_range,
+)
 
 # reference/deepspeech-facts.md §5.2, rows from DeepSpeech's tests and runs of its code
 RANGE_ORACLE = [
@@ -36,7 +43,20 @@ def test_parse_range_matches_deepspeech(text, kind, expected):
     assert all(type(value) is kind for value in (parsed.start, parsed.end, parsed.r))
 
 
-@pytest.mark.parametrize(("text", "kind"), [("1.5", int), ("1e3", int), ("1:2:3", int), ("1~2~3", int), ("3~", int), ("", float), ("a", float), ("inf", float), ("1~-2", float)])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("1.5", int),
+        ("1e3", int),
+        ("1:2:3", int),
+        ("1~2~3", int),
+        ("3~", int),
+        ("", float),
+        ("a", float),
+        ("inf", float),
+        ("1~-2", float),
+    ],
+)
 def test_parse_range_rejects(text, kind):
     with pytest.raises(GrammarError) as caught:
         parse_range(text, kind)
@@ -101,7 +121,9 @@ DECLARED = {
 def test_declared_values_are_typed():
     spec = parse_augmentation("reverb[p=0.1,delay=50.0~30.0,decay=10.0:2.0~1.0]", DECLARED)
     assert spec.params == {"p": 0.1, "delay": ValueRange(50.0, 50.0, 30.0), "decay": ValueRange(10.0, 2.0, 1.0)}
-    assert parse_augmentation("codec[bitrate=48000:16000]", DECLARED).params["bitrate"] == ValueRange(48000, 16000, 0, int)
+    assert parse_augmentation("codec[bitrate=48000:16000]", DECLARED).params["bitrate"] == ValueRange(
+        48000, 16000, 0, int
+    )
 
 
 def test_aliases_map_to_canonical_names():

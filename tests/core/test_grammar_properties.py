@@ -8,11 +8,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sttx.core.errors import GrammarError
-from sttx.core.grammar import AugmentationSpec, ParamDecl, ValueRange, format_augmentation, parse_augmentation, parse_range
+from sttx.core.grammar import (
+    AugmentationSpec,
+    ParamDecl,
+    ValueRange,
+    format_augmentation,
+    parse_augmentation,
+    parse_range,
+)
 
 EXAMPLES = settings(max_examples=1000, deadline=None)
 
-ints = st.integers(-10**6, 10**6)
+ints = st.integers(-(10**6), 10**6)
 floats = st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False)
 identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
 # a string may hold one kind of quote, not both (the canonical form quotes with the other kind)

@@ -97,21 +97,32 @@ def test_unknown_name_lists_the_valid_ones(test_pm):
 
 
 def test_duplicate_name_names_both_plugins(test_pm):
-    test_pm.register(plugin_module("other", register_augmentations=lambda register: register.add("reverse", sttx_testplugin.Reverse)), name="other")
+    test_pm.register(
+        plugin_module(
+            "other", register_augmentations=lambda register: register.add("reverse", sttx_testplugin.Reverse)
+        ),
+        name="other",
+    )
     with pytest.raises(PluginError, match=rf"'reverse' is registered by both '{TESTPLUGIN}' and 'other'"):
         test_pm.registries()
 
 
 def test_overlapping_sample_format_extensions_fail(test_pm):
     fmt = SampleFormat(extensions=(".toy",), read=sttx_testplugin.read_toy)
-    test_pm.register(plugin_module("other", register_sample_formats=lambda register: register.add("toy2", fmt)), name="other")
+    test_pm.register(
+        plugin_module("other", register_sample_formats=lambda register: register.add("toy2", fmt)), name="other"
+    )
     with pytest.raises(PluginError, match=r"both claim \.toy"):
         test_pm.registries()
 
 
 def test_wrong_contribution_type_is_refused(test_pm):
-    test_pm.register(plugin_module("bad", register_augmentations=lambda register: register.add("nota", int)), name="bad")
-    with pytest.raises(PluginError, match="'bad' registered augmentation 'nota' that is not a concrete sttx Augmentation"):
+    test_pm.register(
+        plugin_module("bad", register_augmentations=lambda register: register.add("nota", int)), name="bad"
+    )
+    with pytest.raises(
+        PluginError, match="'bad' registered augmentation 'nota' that is not a concrete sttx Augmentation"
+    ):
         test_pm.registries()
 
 
@@ -122,8 +133,14 @@ def test_entry_points_are_loaded_with_their_distribution(monkeypatch):
     assert pm.registries().label_validators.get("zz")("a") == "A"
     (row,) = describe_plugins(pm)
     assert row | {"hooks": None} == {
-        "name": "good", "distribution": "sttx-good", "version": "1.2.3", "builtin": False,
-        "status": "loaded", "error": None, "hooks": None, "registered": {"label_validators": ["zz"]},
+        "name": "good",
+        "distribution": "sttx-good",
+        "version": "1.2.3",
+        "builtin": False,
+        "status": "loaded",
+        "error": None,
+        "hooks": None,
+        "registered": {"label_validators": ["zz"]},
     }
     assert row["hooks"] == ["register_label_validators"]
 
@@ -133,7 +150,9 @@ def failing_import():
 
 
 def test_broken_plugin_is_reported_once_and_commands_keep_working(monkeypatch, caplog):
-    fake_distributions(monkeypatch, FakeDistribution("sttx-broken", "0.1", FakeEntryPoint("broken_once", failing_import)))
+    fake_distributions(
+        monkeypatch, FakeDistribution("sttx-broken", "0.1", FakeEntryPoint("broken_once", failing_import))
+    )
     with caplog.at_level(logging.WARNING, logger="sttx.plugins"):
         pm = get_plugin_manager(builtins=(), disabled=set())
         get_plugin_manager(builtins=(), disabled=set())
@@ -152,7 +171,12 @@ def test_plugin_whose_hook_raises_is_skipped(monkeypatch):
     def explode(register):
         raise RuntimeError("boom")
 
-    fake_distributions(monkeypatch, FakeDistribution("sttx-boom", "0.1", FakeEntryPoint("boom", lambda: plugin_module("boom", register_models=explode))))
+    fake_distributions(
+        monkeypatch,
+        FakeDistribution(
+            "sttx-boom", "0.1", FakeEntryPoint("boom", lambda: plugin_module("boom", register_models=explode))
+        ),
+    )
     pm = get_plugin_manager(builtins=(), disabled=set())
     assert pm.registries().models.names() == []
     assert pm.infos["boom"].status == "failed"

@@ -38,7 +38,11 @@ class Reverse(Augmentation):
     def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
         out = data
         for _ in range(params["times"]):
-            out = out[::-1] if params["mode"] == "full" else np.concatenate([out[: len(out) // 2][::-1], out[len(out) // 2 :]])
+            out = (
+                out[::-1]
+                if params["mode"] == "full"
+                else np.concatenate([out[: len(out) // 2][::-1], out[len(out) // 2 :]])
+            )
         return out
 
 

@@ -1,0 +1,1 @@
+"""Augmentation plugins: one module per augmentation."""

@@ -1,0 +1,1 @@
+"""Exporter plugins: one module per export format."""

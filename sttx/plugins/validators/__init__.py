@@ -1,0 +1,1 @@
+"""Label validator plugins, by locale."""
