@@ -47,3 +47,7 @@ class UnknownNameError(RegistryError, UsageError):
         self.valid = valid
         listing = ", ".join(valid) if valid else "(none registered)"
         super().__init__(f"unknown {kind} {name!r}; known: {listing}")
+
+
+class DataError(SttxError):
+    """A sample collection (CSV, SDB, manifest) that is missing or malformed; the message names file and row."""

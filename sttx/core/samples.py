@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
@@ -29,3 +29,70 @@ class Sample:
     def duration(self) -> float:
         """Length in seconds."""
         return len(self.audio) / self.sample_rate
+
+
+@runtime_checkable
+class AudioSource(Protocol):
+    """Where a SampleRef's audio lives; ``read`` must be thread-safe and the object picklable."""
+
+    def read(self, target_rate: int, name: str) -> np.ndarray:
+        """Decode to float32 mono at ``target_rate``; AudioError names ``name`` on failure."""
+        ...  # pragma: no cover
+
+
+@attrs.frozen
+class FileAudio:
+    """An audio file on disk, optionally a segment of it (NeMo manifests' ``offset``/``duration``)."""
+
+    path: str
+    offset: float = 0.0
+    duration: float | None = None
+
+    def read(self, target_rate: int, name: str) -> np.ndarray:
+        """Decode the file (each call opens its own handle, so threads never share one)."""
+        from sttx.core.audio import read_audio
+
+        return read_audio(self.path, target_rate=target_rate, offset=self.offset, duration=self.duration, name=name)
+
+
+@attrs.frozen
+class BytesAudio:
+    """A whole audio file held in memory (WAV, FLAC, Ogg...)."""
+
+    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
+
+    def read(self, target_rate: int, name: str) -> np.ndarray:
+        """Decode the bytes."""
+        from sttx.core.audio import read_audio
+
+        return read_audio(self.data, target_rate=target_rate, name=name)
+
+
+@attrs.frozen(kw_only=True)
+class SampleRef:
+    """A collection row: cheap to keep by the million and to pickle; ``load()`` decodes the audio.
+
+    :param id: a stable identifier (the audio path, or ``<collection>:<index>``)
+    :param transcript: the label text, or None for unlabeled data
+    :param audio: where the audio lives (FileAudio, BytesAudio, an SDB entry...)
+    :param size: bytes of audio, DeepSpeech's sort key (``wav_filesize``)
+    :param duration: seconds, when the collection knows it without decoding
+    :param origin: the collection file and row, for messages (``train.csv row 3``)
+    """
+
+    id: str
+    transcript: str | None
+    audio: AudioSource
+    size: int = 0
+    duration: float | None = None
+    origin: str | None = None
+
+    def load(self, target_rate: int = 16000) -> Sample:
+        """Decode to a Sample at ``target_rate`` (thread-safe; AudioError names the sample)."""
+        audio = self.audio.read(target_rate, self.id)
+        return Sample(id=self.id, audio=audio, sample_rate=target_rate, transcript=self.transcript)
+
+    @property
+    def where(self) -> str:
+        """The row for messages: its origin when known, else its id."""
+        return self.origin or self.id
