@@ -22,3 +22,46 @@ def context_windows(features: tf.Tensor, n_context: int = N_CONTEXT) -> tf.Tenso
     steps = tf.shape(features)[1]
     padded = tf.pad(features, [[0, 0], [n_context, n_context], [0, 0]])
     return tf.stack([padded[:, k : k + steps, :] for k in range(2 * n_context + 1)], axis=2)
+
+#: DeepSpeech's framing at 16 kHz: 32 ms windows (512 samples) every 20 ms (320 samples), 257 FFT bins.
+WINDOW_SAMPLES = 512
+STEP_SAMPLES = 320
+N_BINS = WINDOW_SAMPLES // 2 + 1
+#: The MFCC op's filterbank: 40 mel channels from 20 Hz up to the Nyquist frequency.
+N_FILTERS = 40
+LOWER_HZ = 20.0
+
+
+def n_frames(n_samples: int) -> int:
+    """Feature frames for ``n_samples`` of audio: ``1 + (N-512)//320`` when N >= 512, else 0 (no edge padding)."""
+    return 1 + (n_samples - WINDOW_SAMPLES) // STEP_SAMPLES if n_samples >= WINDOW_SAMPLES else 0
+
+
+def spectrogram(audio: tf.Tensor) -> tf.Tensor:
+    """float32 waveform [N] -> power spectrogram [T, 257] (periodic Hann, 512/320), DeepSpeech's op."""
+    import tensorflow as tf
+
+    spec = tf.raw_ops.AudioSpectrogram(
+        input=tf.reshape(audio, [-1, 1]), window_size=WINDOW_SAMPLES, stride=STEP_SAMPLES, magnitude_squared=True
+    )
+    return spec[0]
+
+
+def mfcc_from_spectrogram(spec: tf.Tensor, sample_rate: int = 16000) -> tf.Tensor:
+    """Power spectrogram [T, 257] -> MFCC [T, 26]: 40 mel filters from 20 Hz to Nyquist, log, DCT-II; no norm."""
+    import tensorflow as tf
+
+    features = tf.raw_ops.Mfcc(
+        spectrogram=spec[None],
+        sample_rate=sample_rate,
+        upper_frequency_limit=sample_rate / 2,
+        lower_frequency_limit=LOWER_HZ,
+        filterbank_channel_count=N_FILTERS,
+        dct_coefficient_count=N_INPUT,
+    )
+    return features[0]
+
+
+def mfcc(audio: tf.Tensor, sample_rate: int = 16000) -> tf.Tensor:
+    """float32 waveform [N] -> MFCC [T, 26], identical to DeepSpeech's ``audio_to_features``."""
+    return mfcc_from_spectrogram(spectrogram(audio), sample_rate)
