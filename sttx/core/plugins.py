@@ -23,6 +23,9 @@ DISABLE_ENV = "STTX_DISABLE_PLUGINS"
 #: Built-in plugins, registered exactly as a third party's would be; the list doubles as the feature list.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     # one dotted module path per line
+    "sttx.plugins.formats.csv_format",
+    "sttx.plugins.formats.sdb",
+    "sttx.plugins.formats.jsonl",
 )
 
 _already_reported: set[tuple[str, str]] = set()

@@ -1,0 +1,1 @@
+"""Sample-collection formats: one plugin module per format (CSV, SDB, JSONL)."""

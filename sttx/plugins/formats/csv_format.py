@@ -1,0 +1,78 @@
+"""DeepSpeech/Coqui training CSV (wav_filename, wav_filesize, transcript) as a sample format plugin."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sttx import hookimpl
+from sttx.core.errors import DataError
+from sttx.core.registry import SampleFormat
+from sttx.core.samples import FileAudio, SampleRef
+from sttx.plugins.formats.common import AudioFolder, file_size, resolve_audio_path
+
+if TYPE_CHECKING:
+    from sttx.core.registry import SampleFormatRegistry
+    from sttx.core.samples import Sample
+
+COLUMNS = ("wav_filename", "wav_filesize", "transcript")
+REQUIRED = ("wav_filename", "transcript")
+
+
+def _open_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """(row number counted from 1 after the header, row) pairs; a missing column is a DataError."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"{path} header: missing column(s) {', '.join(missing)}; found {reader.fieldnames}")
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as error:
+            raise DataError(f"{path} row {reader.line_num}: {error}") from None
+
+
+def _size(value: str | None, audio_path: str, where: str) -> int:
+    if value is None or not value.strip():
+        return file_size(audio_path)  # DeepSpeech reads 0 here; the real size keeps the size ordering meaningful
+    try:
+        return int(value)
+    except ValueError:
+        raise DataError(f"{where}: wav_filesize {value!r} is not an integer") from None
+
+
+def read_csv(path: Path) -> Iterator[SampleRef]:
+    """One SampleRef per row; relative wav_filename values are resolved against the CSV's folder."""
+    for row_number, row in _open_rows(path):
+        where = f"{path} row {row_number}"
+        name, transcript = row.get("wav_filename"), row.get("transcript")
+        if not name or transcript is None:
+            raise DataError(f"{where}: no {'wav_filename' if not name else 'transcript'} value")
+        audio_path = resolve_audio_path(name, path.parent)
+        size = _size(row.get("wav_filesize"), audio_path, where)
+        yield SampleRef(id=audio_path, transcript=transcript, audio=FileAudio(audio_path), size=size, origin=where)
+
+
+def write_csv(samples: Iterable[Sample], path: Path, *, absolute_paths: bool = False) -> int:
+    """Write WAV files into a folder named after the CSV, and the CSV listing them; returns the row count."""
+    path = Path(path)
+    folder = AudioFolder(path, absolute_paths)
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for count, sample in enumerate(samples, start=1):
+            audio_path, size = folder.save(count - 1, sample)
+            writer.writerow([audio_path, size, sample.transcript or ""])
+    return count
+
+
+@hookimpl
+def register_sample_formats(register: SampleFormatRegistry) -> None:
+    """The DeepSpeech training CSV."""
+    register.add(
+        "csv",
+        SampleFormat(extensions=(".csv",), read=read_csv, write=write_csv, description="DeepSpeech/Coqui CSV"),
+    )
