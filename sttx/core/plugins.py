@@ -23,9 +23,24 @@ DISABLE_ENV = "STTX_DISABLE_PLUGINS"
 #: Built-in plugins, registered exactly as a third party's would be; the list doubles as the feature list.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     # one dotted module path per line
+    "sttx.plugins.augment.overlay",
+    "sttx.plugins.augment.reverb",
+    "sttx.plugins.augment.gaps",
+    "sttx.plugins.augment.resample",
+    "sttx.plugins.augment.codec",
+    "sttx.plugins.augment.volume",
+    "sttx.plugins.augment.pitch",
+    "sttx.plugins.augment.tempo",
+    "sttx.plugins.augment.warp",
+    "sttx.plugins.augment.frequency_mask",
+    "sttx.plugins.augment.time_mask",
+    "sttx.plugins.augment.dropout",
+    "sttx.plugins.augment.add",
+    "sttx.plugins.augment.multiply",
     "sttx.plugins.formats.csv_format",
     "sttx.plugins.formats.sdb",
     "sttx.plugins.formats.jsonl",
+    "sttx.cli.data",
 )
 
 _already_reported: set[tuple[str, str]] = set()

@@ -1,0 +1,106 @@
+"""Numeric helpers shared by the augmentation plugins: dBFS, gains, resizing, intervals (numpy only)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: DeepSpeech's dBFS adds 20*log10(sqrt(2)) to the peak level, so a full-scale sine reads 0 dBFS.
+DBFS_OFFSET = 20.0 * math.log10(math.sqrt(2.0))
+#: Feature frames advance by 20 ms (DeepSpeech's feature_win_step), so one ms is 1/20 of a frame.
+FRAMES_PER_MS = 1.0 / 20.0
+_SILENCE = 1e-10
+
+
+def max_dbfs(audio: np.ndarray) -> float:
+    """The peak level in DeepSpeech's dBFS: ``20*log10(max|x|) + 3.0103``; -inf for silence."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return 20.0 * math.log10(peak) + DBFS_OFFSET if peak > _SILENCE else -math.inf
+
+
+def gain_db_to_ratio(gain_db: float) -> float:
+    """Amplitude ratio of a gain in dB."""
+    return float(10.0 ** (gain_db / 20.0))
+
+
+def normalize(audio: np.ndarray, dbfs: float) -> np.ndarray:
+    """Scale to a peak level of ``dbfs`` and clip to [-1, 1] as DeepSpeech did; silence stays silence."""
+    level = max_dbfs(audio)
+    if not math.isfinite(level):
+        return audio
+    scaled = audio * gain_db_to_ratio(dbfs - level)
+    return np.clip(scaled, -1.0, 1.0, out=scaled)
+
+
+def units_per_ms(domain: str, sample_rate: int) -> float:
+    """Samples per ms on the waveform (signal), frames per ms on spectrograms and features."""
+    return sample_rate / 1000.0 if domain in ("signal", "sample") else FRAMES_PER_MS
+
+
+def resize_linear(data: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Linear resize of one axis as TF1's ``resize_bilinear`` (no corner alignment): source = i * n/size."""
+    count = data.shape[axis]
+    if size == count:
+        return data
+    source = np.arange(size, dtype=np.float64) * (count / size)
+    low = np.minimum(np.floor(source).astype(np.int64), count - 1)
+    high = np.minimum(low + 1, count - 1)
+    weight = (source - low).astype(data.dtype)
+    shape = [1] * data.ndim
+    shape[axis] = size
+    weight = weight.reshape(shape)
+    first, second = np.take(data, low, axis=axis), np.take(data, high, axis=axis)
+    return (first + (second - first) * weight).astype(data.dtype, copy=False)
+
+
+def cubic_matrix(size: int, count: int, a: float = -0.75) -> np.ndarray:
+    """[size, count] weights that resize ``count`` points to ``size`` with Keys' cubic kernel (TF1 bicubic)."""
+    source = np.arange(size, dtype=np.float64) * (count / size)
+    base = np.floor(source).astype(np.int64)
+    matrix = np.zeros((size, count), dtype=np.float64)
+    for tap in range(-1, 3):
+        distance = np.abs(source - (base + tap))
+        near = (a + 2) * distance**3 - (a + 3) * distance**2 + 1
+        far = a * distance**3 - 5 * a * distance**2 + 8 * a * distance - 4 * a
+        weight = np.where(distance <= 1, near, np.where(distance < 2, far, 0.0))
+        np.add.at(matrix, (np.arange(size), np.clip(base + tap, 0, count - 1)), weight)
+    return matrix
+
+
+def place_intervals(rng: np.random.Generator, length: int, sizes: list[int]) -> list[int]:
+    """Start indices of non-overlapping intervals of ``sizes`` in ``length``, uniformly spread, in order.
+
+    The free room ``length - sum(sizes)`` is split at sorted uniform points, so intervals never overlap.
+    """
+    free = length - sum(sizes)
+    if free < 0 or not sizes:
+        return []
+    cuts = np.sort(rng.integers(0, free + 1, size=len(sizes)))
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    return [int(cut + offset) for cut, offset in zip(cuts, offsets, strict=True)]
+
+
+def fit_sizes(sizes: list[int], length: int, minimum: int = 1) -> list[int]:
+    """Clamp each size to [minimum, length-1] and shrink them evenly until they fit into ``length``."""
+    if length <= 1:
+        return []
+    clamped = [max(minimum, min(length - 1, size)) for size in sizes]
+    if sum(clamped) > length - 1:
+        share = max(minimum, (length - 1) // max(1, len(clamped)))
+        clamped = [min(size, share) for size in clamped]
+    return clamped
+
+
+def fast_length(minimum: int) -> int:
+    """The smallest 2^a*3^b*5^c at least ``minimum`` (a quick FFT size)."""
+    best = 1 << max(0, (minimum - 1).bit_length())
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            candidate = power35 << max(0, math.ceil(math.log2(minimum / power35)))
+            best = min(best, candidate)
+            power35 *= 3
+        power5 *= 5
+    return best

@@ -1,0 +1,35 @@
+"""add: additive Gaussian noise on the waveform, the spectrogram or the features."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from sttx import hookimpl
+from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment.time_mask import GRAPH_DOMAINS
+
+
+@attrs.frozen(kw_only=True)
+class Add(Augmentation):
+    """Add independent normal noise of mean 0 and ``stddev`` to every value."""
+
+    name: ClassVar[str] = "add"
+
+    domain: str = param("features", "choice", choices=GRAPH_DOMAINS, help="where it runs")  # type: ignore[misc]
+    stddev: Any = param(5.0, "float_range", low=0.0, help="standard deviation of the noise")
+
+    def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
+        """``data + N(0, stddev)``."""
+        values = np.asarray(data)
+        noise = context.rng.normal(0.0, max(0.0, float(params["stddev"])), size=values.shape)
+        return (values + noise).astype(values.dtype, copy=False)
+
+
+@hookimpl
+def register_augmentations(register: Any) -> None:
+    """Contribute ``add``."""
+    register.add("add", Add)

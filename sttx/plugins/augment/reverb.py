@@ -1,0 +1,68 @@
+"""reverb: DeepSpeech's five feedback comb filters, each computed in a few vectorised steps."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from sttx import hookimpl
+from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment._dsp import gain_db_to_ratio, max_dbfs, normalize
+
+#: Delays of the comb layers scale with these primes (relative to the first), to keep their combs apart.
+PRIMES = (17, 19, 23, 29, 31)
+MIN_DELAY = 16  # samples, as DeepSpeech
+_NEGLIGIBLE = 1e-9
+
+
+def comb_delays(delay_ms: float, sample_rate: int) -> list[int]:
+    """Each layer's delay in samples: ``floor(delay * prime/17 * rate/1000)``, at least 16."""
+    return [max(MIN_DELAY, math.floor(delay_ms * prime / PRIMES[0] * sample_rate / 1000.0)) for prime in PRIMES]
+
+
+def comb(audio: np.ndarray, delay: int, gain: float) -> np.ndarray:
+    """``y[n] = x[n] + gain*y[n-delay]`` over the length of ``audio`` (DeepSpeech's window-by-window loop).
+
+    Computed as a parallel prefix scan: after adding ``gain^s``-scaled copies shifted by ``s*delay`` for
+    s = 1, 2, 4, ..., ``y`` holds every echo up to ``2s-1`` repeats, so a few whole-array steps replace
+    thousands of window steps. Echoes quieter than ``1e-9`` of the signal (beyond float32 precision) stop it.
+    """
+    layer = audio.copy()
+    shift, factor = 1, gain
+    while shift * delay < len(layer) and factor > _NEGLIGIBLE:
+        layer[shift * delay :] += np.float32(factor) * layer[: -shift * delay]
+        shift, factor = shift * 2, factor * factor
+    return layer
+
+
+@attrs.frozen(kw_only=True)
+class Reverb(Augmentation):
+    """Add five comb-filter echoes ``delay*prime/17`` ms apart, each repeat ``decay`` dB quieter.
+
+    The sum (dry signal plus five layers) is normalised back to the input's peak level; the length is kept.
+    """
+
+    name: ClassVar[str] = "reverb"
+    domain: ClassVar[str] = "sample"
+
+    delay: Any = param(20.0, "float_range", low=0.0, help="delay of the first comb layer, ms")
+    decay: Any = param(10.0, "float_range", low=0.0, help="attenuation of each repeat, dB")
+
+    def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
+        """Reverberate ``data`` with the drawn delay and decay."""
+        audio = np.asarray(data, dtype=np.float32)
+        gain = gain_db_to_ratio(-float(params["decay"]))
+        wet = audio.copy()
+        for delay in comb_delays(float(params["delay"]), context.sample_rate):
+            wet += comb(audio, delay, gain)
+        return normalize(wet, max_dbfs(audio))
+
+
+@hookimpl
+def register_augmentations(register: Any) -> None:
+    """Contribute ``reverb``."""
+    register.add("reverb", Reverb)

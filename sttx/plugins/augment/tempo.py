@@ -1,0 +1,47 @@
+"""tempo: scale the time axis of the power spectrogram, never below what CTC needs for the transcript."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from sttx import hookimpl
+from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment._dsp import FRAMES_PER_MS, resize_linear
+
+_MIN_FACTOR = 1e-3
+
+
+def tempo_frames(frames: int, factor: float, max_time: float, label_length: int) -> int:
+    """Frames after the change: ``int(frames/factor)``, capped at ``max_time`` ms when it is > 0, then never
+    fewer than ``label_length`` (CTC feasibility wins over the cap) nor than one frame."""
+    size = int(frames / max(factor, _MIN_FACTOR))
+    if max_time > 0:
+        size = min(size, int(max_time * FRAMES_PER_MS))
+    return max(1, label_length, size)
+
+
+@attrs.frozen(kw_only=True)
+class Tempo(Augmentation):
+    """Speed up (``factor`` > 1) or slow down (< 1) by resizing the time axis linearly."""
+
+    name: ClassVar[str] = "tempo"
+    domain: ClassVar[str] = "spectrogram"
+
+    factor: Any = param(1.1, "float_range", low=0.0, help="speed factor (2.0 halves the frames)")
+    max_time: float = param(-1.0, "float", help="cap on the result, ms; <= 0 for no cap")
+
+    def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
+        """Resize the time axis (second to last) to the drawn length."""
+        frames = data.shape[-2]
+        size = tempo_frames(frames, float(params["factor"]), float(params["max_time"]), context.label_length)
+        return resize_linear(np.asarray(data), size, axis=-2)
+
+
+@hookimpl
+def register_augmentations(register: Any) -> None:
+    """Contribute ``tempo``."""
+    register.add("tempo", Tempo)

@@ -1,0 +1,36 @@
+"""volume: peak-normalise the waveform to a drawn level in DeepSpeech's dBFS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from sttx import hookimpl
+from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment._dsp import normalize
+
+
+@attrs.frozen(kw_only=True)
+class Volume(Augmentation):
+    """Scale so the peak sits at ``dbfs`` (``20*log10(peak) + 3.0103``; the default maps the peak to 1.0).
+
+    Levels above that clip to [-1, 1], as in DeepSpeech. Silent audio is returned unchanged.
+    """
+
+    name: ClassVar[str] = "volume"
+    domain: ClassVar[str] = "sample"
+
+    dbfs: Any = param(3.0103, "float_range", help="target peak level, dBFS")
+
+    def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
+        """Normalise ``data`` to ``params['dbfs']``."""
+        return normalize(np.array(data, dtype=np.float32), float(params["dbfs"]))
+
+
+@hookimpl
+def register_augmentations(register: Any) -> None:
+    """Contribute ``volume``."""
+    register.add("volume", Volume)
