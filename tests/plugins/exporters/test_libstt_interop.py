@@ -17,9 +17,10 @@ from tests.plugins.exporters.ctc_beam import prefix_beam_search
 BEAM = 16
 
 
-@pytest.fixture(scope="module", params=["float", "quantized"])
+@pytest.fixture(scope="module", params=["float", "quantized", "float16"])
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, weights, alphabet) -> Path:
-    options = ExportOptions(export_quantize=request.param == "quantized", export_beam_width=BEAM)
+    kind = request.param
+    options = ExportOptions(export_quantize=kind == "quantized", export_float16=kind == "float16", export_beam_width=BEAM)
     path = tmp_path_factory.mktemp("libstt") / f"{request.param}.tflite"
     path.write_bytes(convert_tflite(weights, alphabet.serialize(), options))
     return path
