@@ -9,6 +9,8 @@ import attrs
 if TYPE_CHECKING:
     import numpy as np
 
+    from sttx.core.audio import AudioInfo
+
 
 @attrs.frozen(kw_only=True, eq=False)
 class Sample:
@@ -39,6 +41,10 @@ class AudioSource(Protocol):
         """Decode to float32 mono at ``target_rate``; AudioError names ``name`` on failure."""
         ...  # pragma: no cover
 
+    def info(self, name: str) -> AudioInfo:
+        """Rate, channels and length as stored, without decoding the samples."""
+        ...  # pragma: no cover
+
 
 @attrs.frozen
 class FileAudio:
@@ -54,6 +60,17 @@ class FileAudio:
 
         return read_audio(self.path, target_rate=target_rate, offset=self.offset, duration=self.duration, name=name)
 
+    def info(self, name: str) -> AudioInfo:
+        """The file's header (for a segment, its duration is the segment's)."""
+        from sttx.core.audio import audio_info
+
+        info = audio_info(self.path, name=name)
+        if not self.offset and self.duration is None:
+            return info
+        length = max(0.0, info.duration - self.offset)
+        duration = length if self.duration is None else min(self.duration, length)
+        return attrs.evolve(info, duration=duration, frames=round(duration * info.sample_rate))
+
 
 @attrs.frozen
 class BytesAudio:
@@ -66,6 +83,12 @@ class BytesAudio:
         from sttx.core.audio import read_audio
 
         return read_audio(self.data, target_rate=target_rate, name=name)
+
+    def info(self, name: str) -> AudioInfo:
+        """The header of the in-memory file."""
+        from sttx.core.audio import audio_info
+
+        return audio_info(self.data, name=name)
 
 
 @attrs.frozen(kw_only=True)

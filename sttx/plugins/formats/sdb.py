@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.audio import AudioError, encode_audio, read_audio, resample
+from sttx.core.audio import AudioError, AudioInfo, audio_info, encode_audio, read_audio, resample
 from sttx.core.errors import DataError, UsageError
 from sttx.core.registry import SampleFormat
 from sttx.core.samples import SampleRef
@@ -59,6 +59,16 @@ class SDBAudio:
                 raise AudioError(name, "holds no audio (0 frames)")
             return resample(audio, rate, target_rate)
         return read_audio(data, target_rate=target_rate, name=name)
+
+    def info(self, name: str) -> AudioInfo:
+        """Rate, channels and length as stored in the entry."""
+        if self.mime != OPUS_MIME:
+            return audio_info(self.read_bytes(name), name=name)
+        with Path(self.path).open("rb") as handle:
+            handle.seek(self.offset)
+            pcm_len, rate, channels, width = opus_header(handle.read(10).ljust(10, b"\0"))
+        frames = pcm_len // max(1, channels * width)
+        return AudioInfo(frames / rate if rate else 0.0, rate, channels, frames, "MOZILLA_OPUS", "OPUS")
 
 
 def _header(view: Any, path: Path) -> tuple[list[dict[str, str]], int]:
