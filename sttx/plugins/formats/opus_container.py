@@ -21,12 +21,12 @@ def frame_samples(rate: int) -> int:
     return FRAME_MS * rate // 1000
 
 
-def encode_opus(audio: np.ndarray, rate: int, bitrate: int | None = None) -> bytes:
+def encode_opus(audio: np.ndarray, rate: int, bitrate: int | None = None, name: str = "<audio>") -> bytes:
     """float32 mono -> the container: header, then each zero-padded 60 ms frame as uint16 BE length + packet."""
     import opuslib
 
     if rate not in OPUS_RATES:
-        raise AudioError(f"<{rate} Hz audio>", f"Opus needs one of {', '.join(map(str, OPUS_RATES))} Hz")
+        raise AudioError(name, f"Opus cannot encode {rate} Hz; resample to one of {', '.join(map(str, OPUS_RATES))} Hz")
     pcm = to_int16(audio).astype("<i2").tobytes()
     encoder = opuslib.Encoder(rate, 1, opuslib.APPLICATION_AUDIO)
     if bitrate:

@@ -165,7 +165,7 @@ def read_sdb(path: Path) -> Iterator[SampleRef]:
 
 def _encode(sample: Sample, mime: str, bitrate: int | None) -> bytes:
     if mime == OPUS_MIME:
-        return encode_opus(sample.audio, sample.sample_rate, bitrate)
+        return encode_opus(sample.audio, sample.sample_rate, bitrate, sample.id)
     return encode_audio(sample.audio, sample.sample_rate)
 
 

@@ -29,7 +29,23 @@ def _samples():
 
 
 def _wav(ints):
-    return encode_audio(np.asarray(ints, dtype=np.float32) / 32768, 16000)
+    """A canonical 44-byte-header 16 kHz mono 16-bit WAV built by hand (what Python's wave module writes too)."""
+    data = np.asarray(ints, dtype="<i2").tobytes()
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, 16000, 32000, 2, 16)
+    return (
+        b"RIFF"
+        + struct.pack("<I", 4 + len(fmt) + 8 + len(data))
+        + b"WAVE"
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
+
+
+def test_hand_built_wav_matches_what_sttx_encodes():
+    ints = np.array([0, 1, -1, 32767, -32768], dtype=np.int16)
+    assert encode_audio(ints.astype(np.float32) / 32768, 16000) == _wav(ints)
 
 
 def _expected_bytes(samples) -> bytes:
@@ -113,6 +129,8 @@ def test_opus_container_layout():
     assert (len(decoded), rate) == (len(audio), 16000)
     with pytest.raises(AudioError, match="truncated"):
         decode_opus(blob[:-3], "x")
+    with pytest.raises(AudioError, match="clip7: Opus cannot encode 44100 Hz"):
+        encode_opus(audio, 44100, name="clip7")
 
 
 @pytest.mark.parametrize(
