@@ -1,0 +1,268 @@
+"""The espeak importer: synthesize a small labelled corpus with espeak-ng (DeepSpeech CSV or Common Voice layout)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import hashlib
+import io
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import attrs
+import numpy as np
+import soundfile
+
+from sttx.core.audio import resample, to_int16
+from sttx.core.errors import SttxError, UsageError
+from sttx.core.importing import CV_COLUMNS, normalize_transcript
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+SENTENCES = DATA_DIR / "sentences.txt"
+DEFAULT_VOICES = ("en-us+m3", "en+f2", "en-gb+m1", "en-us+f4")
+Layout = Literal["csv", "cv"]
+_SPLITS = ("train", "dev", "test", "validated", "other", "invalidated")
+
+
+class SynthesisError(SttxError):
+    """espeak-ng is missing or failed on a sentence."""
+
+
+@attrs.frozen
+class SynthesizedClip:
+    """One clip written by :func:`synthesize_corpus`; ``path`` is relative to the output directory."""
+
+    index: int
+    path: str
+    sentence: str
+    transcript: str
+    voice: str
+    speed: int
+    pitch: int
+    duration: float
+    split: str = ""
+
+
+@attrs.frozen
+class SynthesisReport:
+    """What was written: the clips and the CSV (csv layout) or TSVs (cv layout), all under ``out_dir``."""
+
+    out_dir: Path
+    layout: str
+    clips: tuple[SynthesizedClip, ...]
+    files: tuple[Path, ...]
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio synthesized."""
+        return sum(clip.duration for clip in self.clips)
+
+
+def read_sentences(path: str | Path = SENTENCES) -> list[str]:
+    """Non-empty stripped lines of a UTF-8 text file (the shipped Harvard sentences by default)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--sentences {path}: cannot read ({error})") from None
+    sentences = [line.strip() for line in lines if line.strip()]
+    if not sentences:
+        raise UsageError(f"--sentences {path}: holds no sentences")
+    return sentences
+
+
+def speak(text: str, voice: str, speed: int, pitch: int) -> tuple[np.ndarray, int]:
+    """espeak-ng's float32 mono waveform and its rate; the text goes through stdin so it is never an option."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise SynthesisError("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)")
+    command = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdin", "--stdout"]
+    done = subprocess.run(command, input=(text + "\n").encode(), capture_output=True, check=False)
+    if done.returncode != 0 or len(done.stdout) <= 44:
+        problem = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+        raise SynthesisError(f"espeak-ng -v {voice} failed on {text!r}: {problem}")
+    audio, rate = soundfile.read(io.BytesIO(done.stdout), dtype="float32")
+    return audio, int(rate)
+
+
+def add_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """White noise at ``snr_db`` below the clip's RMS power."""
+    power = float(np.mean(np.square(audio, dtype=np.float64))) or 1e-10
+    noise = rng.standard_normal(len(audio)) * np.sqrt(power / 10 ** (snr_db / 10))
+    return np.clip(audio + noise, -1.0, 1.0).astype(np.float32)
+
+
+@attrs.frozen(kw_only=True)
+class _Plan:
+    """The random choices for one clip, drawn from (seed, index) so any --jobs gives the same corpus."""
+
+    index: int
+    sentence: str
+    voice: str
+    speed: int
+    pitch: int
+    noise_seed: int
+
+
+def _plans(sentences: Sequence[str], count: int, voices: Sequence[str], seed: int,
+           speed: tuple[int, int], pitch: tuple[int, int]) -> list[_Plan]:
+    order = np.random.default_rng([seed, 0]).permutation(len(sentences))
+    plans = []
+    for index in range(count):
+        rng = np.random.default_rng([seed, 1, index])
+        plans.append(_Plan(
+            index=index + 1,
+            sentence=sentences[order[index % len(sentences)]],
+            voice=voices[int(rng.integers(len(voices)))],
+            speed=int(rng.integers(speed[0], speed[1] + 1)),
+            pitch=int(rng.integers(pitch[0], pitch[1] + 1)),
+            noise_seed=int(rng.integers(2**31)),
+        ))
+    return plans
+
+
+def _render(plan: _Plan, rate: int, noise_db: float | None) -> np.ndarray:
+    audio, source_rate = speak(plan.sentence, plan.voice, plan.speed, plan.pitch)
+    audio = resample(audio, source_rate, rate)
+    if noise_db is not None:
+        audio = add_noise(audio, noise_db, np.random.default_rng(plan.noise_seed))
+    return audio
+
+
+def _write_clip(plan: _Plan, out_dir: Path, name: str, rate: int, noise_db: float | None) -> SynthesizedClip:
+    audio = _render(plan, rate, noise_db)
+    relative = f"clips/{name}"
+    fmt = {".wav": "WAV", ".flac": "FLAC", ".mp3": "MP3"}[Path(name).suffix]
+    if fmt == "MP3":
+        soundfile.write(out_dir / relative, audio, rate, format="MP3", subtype="MPEG_LAYER_III")
+    else:
+        soundfile.write(out_dir / relative, to_int16(audio), rate, format=fmt, subtype="PCM_16")
+    return SynthesizedClip(plan.index, relative, plan.sentence, normalize_transcript(plan.sentence),
+                           plan.voice, plan.speed, plan.pitch, len(audio) / rate)
+
+
+def _split_for(clip: SynthesizedClip, voices: Sequence[str]) -> str:
+    """Common Voice keeps speakers apart: with 3+ voices the first is test and the second dev, else by index."""
+    if len(voices) >= 3:
+        return {voices[0]: "test", voices[1]: "dev"}.get(clip.voice, "train")
+    return {0: "dev", 5: "test"}.get(clip.index % 10, "train")
+
+
+def client_id(voice: str) -> str:
+    """A Common Voice style speaker id (128 hex digits) standing for the voice."""
+    return hashlib.sha512(voice.encode()).hexdigest()
+
+
+def _cv_row(clip: SynthesizedClip, locale: str) -> list[str]:
+    return [client_id(clip.voice), Path(clip.path).name, clip.sentence, "2", "0", "", "", "", locale, ""]
+
+
+def write_cv_tsvs(out_dir: Path, clips: Sequence[SynthesizedClip], locale: str = "en") -> list[Path]:
+    """train/dev/test/validated/other/invalidated.tsv with Common Voice's header, from each clip's ``split``."""
+    rows: dict[str, list[SynthesizedClip]] = {name: [] for name in _SPLITS}
+    for clip in clips:
+        rows[clip.split].append(clip)
+        if clip.split in ("train", "dev", "test"):
+            rows["validated"].append(clip)
+    paths = []
+    for name, members in rows.items():
+        path = out_dir / f"{name}.tsv"
+        lines = ["\t".join(CV_COLUMNS)] + ["\t".join(_cv_row(clip, locale)) for clip in members]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_csv(path: Path, clips: Sequence[SynthesizedClip]) -> Path:
+    """A DeepSpeech CSV (wav_filename relative to the CSV, wav_filesize, transcript)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["wav_filename", "wav_filesize", "transcript"])
+        for clip in clips:
+            writer.writerow([clip.path, (path.parent / clip.path).stat().st_size, clip.transcript])
+    return path
+
+
+def synthesize_corpus(
+    sentences: Sequence[str],
+    out_dir: str | Path,
+    *,
+    count: int,
+    voices: Sequence[str] = DEFAULT_VOICES,
+    seed: int = 0,
+    speed: tuple[int, int] = (140, 190),
+    pitch: tuple[int, int] = (30, 70),
+    noise_db: float | None = None,
+    layout: Layout = "csv",
+    sample_rate: int = 16000,
+    audio_format: str = "wav",
+    csv_name: str = "espeak.csv",
+    locale: str = "en",
+    other: int = 0,
+    invalidated: int = 0,
+    jobs: int = 2,
+) -> SynthesisReport:
+    """Speak ``count`` sentences with espeak-ng, each with a voice, speed (wpm) and pitch drawn from ``seed``.
+
+    The csv layout writes ``clips/NNNN.<audio_format>`` (16-bit mono at ``sample_rate``) and a DeepSpeech CSV of
+    normalised transcripts. The cv layout writes a Common Voice release: ``clips/*.mp3`` at ``sample_rate``
+    (48 kHz is what Common Voice ships) and the six TSVs with the original sentences; the voice is the
+    client_id. In cv, the last ``other`` + ``invalidated`` clips go to other.tsv / invalidated.tsv only.
+
+    :param noise_db: add white noise at this SNR (dB); None adds none
+    :param jobs: parallel espeak-ng processes (the result does not depend on it)
+    """
+    _check_args(sentences, count, voices, speed, pitch, layout, audio_format, other + invalidated)
+    out = Path(out_dir)
+    (out / "clips").mkdir(parents=True, exist_ok=True)
+    width = max(4, len(str(count)))
+    name = f"common_voice_{locale}_{{:0{width}d}}.mp3" if layout == "cv" else f"{{:0{width}d}}.{audio_format}"
+    plans = _plans(sentences, count, voices, seed, speed, pitch)
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:  # the work is in espeak-ng and soxr
+        clips = list(pool.map(lambda p: _write_clip(p, out, name.format(p.index), sample_rate, noise_db), plans))
+    if layout == "csv":
+        return SynthesisReport(out, layout, tuple(clips), (write_csv(out / csv_name, clips),))
+    kept = count - other - invalidated
+    clips = [attrs.evolve(clip, split=_split_for(clip, voices) if i < kept else
+                          ("other" if i < kept + other else "invalidated")) for i, clip in enumerate(clips)]
+    return SynthesisReport(out, layout, tuple(clips), tuple(write_cv_tsvs(out, clips, locale)))
+
+
+def _check_args(sentences: Sequence[str], count: int, voices: Sequence[str], speed: tuple[int, int],
+                pitch: tuple[int, int], layout: str, audio_format: str, held_out: int) -> None:
+    problems = {
+        "--sentences holds no sentences": not sentences,
+        f"--count must be positive, not {count}": count < 1,
+        "--voices must name at least one voice": not voices,
+        f"--speed range {speed} must be low <= high": speed[0] > speed[1],
+        f"--pitch range {pitch} must be low <= high": pitch[0] > pitch[1],
+        f"--layout must be csv or cv, not {layout!r}": layout not in ("csv", "cv"),
+        f"--audio_format must be wav or flac, not {audio_format!r}": audio_format not in ("wav", "flac"),
+        f"other + invalidated ({held_out}) must leave clips for validated": held_out >= count,
+    }
+    for message, bad in problems.items():
+        if bad:
+            raise UsageError(message)
+
+
+SAMPLE_DIR = DATA_DIR / "sample"
+
+
+def regenerate_sample(out_dir: str | Path = SAMPLE_DIR) -> SynthesisReport:
+    """Rebuild the shipped sample corpus (40 FLAC clips + sample.csv) exactly: fixed sentences, voices and seed."""
+    out = Path(out_dir)
+    for old in (out / "clips").glob("*.flac"):
+        old.unlink()
+    return synthesize_corpus(read_sentences(SENTENCES), out, count=40, voices=DEFAULT_VOICES, seed=2024,
+                             audio_format="flac", csv_name="sample.csv", jobs=2)
+
+
+if __name__ == "__main__":  # python -m sttx.plugins.importers.espeak --regenerate-sample [DIR]
+    import sys
+
+    if len(sys.argv) < 2 or sys.argv[1] != "--regenerate-sample":
+        sys.exit("usage: python -m sttx.plugins.importers.espeak --regenerate-sample [DIR]")
+    report = regenerate_sample(sys.argv[2] if len(sys.argv) > 2 else SAMPLE_DIR)
+    print(f"wrote {len(report.clips)} clips ({report.duration:.1f} s) and {report.files[0]}")
