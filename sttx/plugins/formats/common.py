@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +18,12 @@ if TYPE_CHECKING:
 _REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def resolve_audio_path(value: str, base: Path) -> str:
+def resolve_audio_path(value: str, base: str | Path) -> str:
     """A manifest's audio path: relative ones against the manifest's folder; absolute and remote left alone."""
-    if _REMOTE.match(value) or Path(value).is_absolute():
+    # os.path rather than pathlib: this runs once per row of million-row CSVs, and pathlib is 5x slower here
+    if os.path.isabs(value) or _REMOTE.match(value):  # noqa: PTH117
         return value
-    return str(base / value)
+    return os.path.join(base, value)  # noqa: PTH118
 
 
 def file_size(path: str) -> int:

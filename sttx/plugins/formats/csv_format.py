@@ -45,12 +45,13 @@ def _size(value: str | None, audio_path: str, where: str) -> int:
 
 def read_csv(path: Path) -> Iterator[SampleRef]:
     """One SampleRef per row; relative wav_filename values are resolved against the CSV's folder."""
+    base = str(path.parent)
     for row_number, row in _open_rows(path):
         where = f"{path} row {row_number}"
         name, transcript = row.get("wav_filename"), row.get("transcript")
         if not name or transcript is None:
             raise DataError(f"{where}: no {'wav_filename' if not name else 'transcript'} value")
-        audio_path = resolve_audio_path(name, path.parent)
+        audio_path = resolve_audio_path(name, base)
         size = _size(row.get("wav_filesize"), audio_path, where)
         yield SampleRef(id=audio_path, transcript=transcript, audio=FileAudio(audio_path), size=size, origin=where)
 

@@ -42,7 +42,7 @@ def _entry(line: str, where: str) -> dict[str, Any]:
     return entry
 
 
-def _ref(entry: dict[str, Any], base: Path, where: str) -> SampleRef:
+def _ref(entry: dict[str, Any], base: str, where: str) -> SampleRef:
     audio_path = resolve_audio_path(entry["audio_filepath"], base)
     duration = _number(entry, "duration", where)
     offset = _number(entry, "offset", where) or 0.0
@@ -54,11 +54,12 @@ def _ref(entry: dict[str, Any], base: Path, where: str) -> SampleRef:
 
 def read_jsonl(path: Path) -> Iterator[SampleRef]:
     """One SampleRef per non-blank line; relative audio paths are resolved against the manifest's folder."""
+    base = str(Path(path).parent)
     with Path(path).open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 where = f"{path} row {number}"
-                yield _ref(_entry(line, where), Path(path).parent, where)
+                yield _ref(_entry(line, where), base, where)
 
 
 def write_jsonl(samples: Iterable[Sample], path: Path, *, absolute_paths: bool = False) -> int:
