@@ -41,6 +41,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.formats.sdb",
     "sttx.plugins.formats.jsonl",
     "sttx.cli.data",
+    "sttx.plugins.exporters.tflite",
+    "sttx.plugins.exporters.savedmodel",
+    "sttx.cli.export",
 )
 
 _already_reported: set[tuple[str, str]] = set()
