@@ -77,8 +77,13 @@ class Alphabet:
 
     @classmethod
     def from_bytes(cls, data: bytes, *, source: str | None = None) -> Alphabet:
-        """Parse alphabet.txt content: comments, ``\\#``, empty lines skipped, any of the three line endings."""
+        """Parse alphabet.txt content: comments, ``\\#``, empty lines skipped, any of the three line endings.
+
+        A leading UTF-8 byte-order mark (Windows editors add one) is dropped; DeepSpeech would have kept it as part of
+        the first line, turning a first comment line into a label.
+        """
         labels = []
+        data = data.removeprefix(b"\xef\xbb\xbf")
         for number, raw in enumerate(_LINE_BREAK.split(data), start=1):
             if not raw or raw.startswith(b"#"):
                 continue

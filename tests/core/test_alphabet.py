@@ -27,6 +27,10 @@ def test_comments_escape_space_and_missing_final_newline():
     assert no_newline.labels == ("a", "b")
 
 
+def test_leading_byte_order_mark_is_dropped():
+    assert Alphabet.from_bytes(b"\xef\xbb\xbf# comment\r\na\r\n").labels == ("a",)
+
+
 def test_default_english_alphabet():
     alphabet = load_alphabet(None)
     assert alphabet.size == 28
