@@ -69,25 +69,28 @@ def cubic_matrix(size: int, count: int, a: float = -0.75) -> np.ndarray:
 
 
 def place_intervals(rng: np.random.Generator, length: int, sizes: list[int]) -> list[int]:
-    """Start indices of non-overlapping intervals of ``sizes`` in ``length``, uniformly spread, in order.
+    """Start indices of intervals of ``sizes`` in ``length``, in order, never overlapping nor touching.
 
-    The free room ``length - sum(sizes)`` is split at sorted uniform points, so intervals never overlap.
+    Each interval but the last is followed by at least one untouched unit, so ``len(sizes)`` separate
+    stretches appear; the free room is split at sorted uniform points.
     """
-    free = length - sum(sizes)
+    free = length - sum(sizes) - (len(sizes) - 1)
     if free < 0 or not sizes:
         return []
     cuts = np.sort(rng.integers(0, free + 1, size=len(sizes)))
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    offsets = np.concatenate(([0], np.cumsum(np.asarray(sizes) + 1)[:-1]))
     return [int(cut + offset) for cut, offset in zip(cuts, offsets, strict=True)]
 
 
-def fit_sizes(sizes: list[int], length: int, minimum: int = 1) -> list[int]:
-    """Clamp each size to [minimum, length-1] and shrink them evenly until they fit into ``length``."""
-    if length <= 1:
+def fit_sizes(sizes: list[int], length: int) -> list[int]:
+    """Clamp each size to [1, length-1]; when they cannot all fit apart, shrink them evenly, then drop some."""
+    if length <= 1 or not sizes:
         return []
-    clamped = [max(minimum, min(length - 1, size)) for size in sizes]
-    if sum(clamped) > length - 1:
-        share = max(minimum, (length - 1) // max(1, len(clamped)))
+    count = min(len(sizes), (length + 1) // 2)
+    clamped = [max(1, min(length - 1, size)) for size in sizes[:count]]
+    room = length - (count - 1)
+    if sum(clamped) > room:
+        share = max(1, room // count)
         clamped = [min(size, share) for size in clamped]
     return clamped
 

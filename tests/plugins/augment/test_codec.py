@@ -1,0 +1,25 @@
+"""codec round-trips through Opus: faithful at 32 kbit/s, degraded at 3.2 kbit/s, length kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sttx.core.registry import AugmentationRegistry
+from tests.plugins.augment.conftest import context, speechlike
+
+
+@pytest.mark.parametrize("rate", [16000, 8000, 22050])
+def test_codec_at_32k_correlates_with_its_input(registry: AugmentationRegistry, rate: int) -> None:
+    audio = speechlike(1.5, rate=rate)
+    out, params = registry.parse("codec[bitrate=32000]")(audio, context(rate=rate))
+    assert params["bitrate"] == 32000
+    assert len(out) == len(audio) and out.dtype == np.float32
+    assert np.corrcoef(audio, out)[0, 1] > 0.9
+
+
+def test_low_bitrate_changes_more(registry: AugmentationRegistry) -> None:
+    audio = speechlike(1.5)
+    high, _ = registry.parse("codec[bitrate=32000]")(audio, context())
+    low, _ = registry.parse("codec[bitrate=3200]")(audio, context())
+    assert np.mean((low - audio) ** 2) > 2 * np.mean((high - audio) ** 2)
