@@ -127,11 +127,11 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
         return runtime, runtime.alphabet()
     if not path.is_dir():
         raise ModelLoadError(f"model {path} is neither a .tflite file nor a directory")
+    tflites = sorted(path.glob("*.tflite"))
+    if tflites:  # an export dir with both: the .tflite is what deployments run
+        return load_model(tflites[0], num_threads)
     if (path / "saved_model.pb").exists():
         return SavedModelAcoustic(path), _dir_alphabet(path)
-    tflites = sorted(path.glob("*.tflite"))
-    if tflites:
-        return load_model(tflites[0], num_threads)
     from sttx.plugins.exporters.source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(path)

@@ -1,0 +1,108 @@
+"""`sttx export` end to end from a DeepSpeech TF1 checkpoint: tflite, SavedModel, model card, zip, parity."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sttx.cli import build_cli
+from sttx.core.inference import libstt_features
+from sttx.core.model_card import read_model_card
+from sttx.core.runtimes import SavedModelAcoustic, TFLiteAcoustic, WeightsAcoustic, load_model
+from sttx.plugins.exporters.options import ExportOptions
+from sttx.plugins.exporters.parity import ParityError, compare, enforce
+from tests.core.ds_tf1 import ds_variables, write_checkpoint
+from tests.plugins.exporters.conftest import random_weights
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from sttx.core.plugins import get_plugin_manager
+
+    root = tmp_path_factory.mktemp("export")
+    checkpoint = write_checkpoint(root / "ckpt", ds_variables(n_hidden=24))
+    scorer = root / "kenlm.scorer"
+    scorer.write_bytes(b"not a real scorer")
+    args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(root / "out"), "--export_savedmodel",
+            "--export_zip", "--export_author_id", "me", "--export_model_name", "tiny", "--export_language", "en-US",
+            "--export_min_ds_version", "0.9.3", "--export-license", "MPL-2.0", "--scorer", str(scorer)]
+    result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return root / "out", checkpoint
+
+
+def test_files_and_model_card(exported: tuple[Path, Path]) -> None:
+    out, _ = exported
+    assert {"output_graph.tflite", "saved_model.pb", "alphabet.txt", "exported.scorer"} <= {p.name for p in out.iterdir()}
+    header, description = read_model_card(out / "me_tiny_0.0.1.md")
+    assert header["author"] == "me" and header["model_name"] == "tiny" and header["language"] == "en-US"
+    assert header["min_stt_version"] == "0.9.3" and header["license"] == "MPL-2.0" and header["runtime"] == "tflite"
+    assert "acoustic_model_url" in header and description == "<description of the model>"
+
+
+def test_zip_bundles_everything(exported: tuple[Path, Path]) -> None:
+    out, _ = exported
+    with zipfile.ZipFile(out.with_suffix(".zip")) as archive:
+        names = set(archive.namelist())
+    assert {"output_graph.tflite", "saved_model.pb", "exported.scorer", "me_tiny_0.0.1.md"} <= names
+
+
+def test_exports_agree_with_the_checkpoint(exported: tuple[Path, Path], speech: list[Path]) -> None:
+    from sttx.core.audio import read_audio
+    from sttx.core.ds_checkpoint import read_deepspeech_weights
+
+    out, checkpoint = exported
+    reference = WeightsAcoustic(read_deepspeech_weights(checkpoint))
+    features = libstt_features(read_audio(speech[0]))
+    expected = reference.probabilities(features)
+    np.testing.assert_allclose(TFLiteAcoustic(out / "output_graph.tflite").probabilities(features), expected, atol=1e-4)
+    np.testing.assert_allclose(SavedModelAcoustic(out).probabilities(features), expected, atol=1e-4)
+    runtime, alphabet = load_model(out)  # an export dir picks its .tflite
+    assert isinstance(runtime, TFLiteAcoustic) and alphabet.n_classes == 29
+
+
+def test_savedmodel_signatures(exported: tuple[Path, Path], speech: list[Path]) -> None:
+    import tensorflow as tf
+
+    from sttx.core.audio import read_audio
+    from sttx.core.features import mfcc
+
+    out, _ = exported
+    loaded = tf.saved_model.load(str(out))
+    assert set(loaded.signatures) == {"compute_features", "forward_from_features"}
+    result = loaded.signatures["compute_features"](input_wavfile=tf.constant(speech[0].read_bytes()))
+    expected = mfcc(tf.constant(read_audio(speech[0]))).numpy()
+    np.testing.assert_allclose(result["features"].numpy(), expected, atol=1e-4)
+    assert int(result["features_len"]) == len(expected)
+    batch = np.zeros((2, 30, 26), np.float32)
+    batch[0], batch[1, :20] = expected[:30], expected[:20]
+    probs = loaded.signatures["forward_from_features"](features=tf.constant(batch), features_len=tf.constant([30, 20]))
+    probs = probs["probs"].numpy()
+    assert probs.shape == (2, 30, 29)
+    alone = loaded.signatures["forward_from_features"](features=tf.constant(batch[1:, :20]),
+                                                       features_len=tf.constant([20]))["probs"].numpy()
+    np.testing.assert_allclose(probs[1, :20], alone[0], atol=1e-5)  # padding beyond features_len is ignored
+
+
+def test_zip_needs_an_empty_dir(exported: tuple[Path, Path]) -> None:
+    from sttx.core.plugins import get_plugin_manager
+
+    out, checkpoint = exported
+    args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(out), "--export_zip"]
+    result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
+    assert result.exit_code == 2 and "empty --export_dir" in result.output
+
+
+def test_parity_fails_when_export_differs(tmp_path: Path, alphabet) -> None:
+    from sttx.plugins.exporters.tflite import convert_tflite
+
+    path = tmp_path / "other.tflite"
+    path.write_bytes(convert_tflite(random_weights(seed=1), alphabet.serialize(), ExportOptions()))
+    report = compare(WeightsAcoustic(random_weights(seed=2)), TFLiteAcoustic(path), alphabet, [], str(path))
+    with pytest.raises(ParityError, match="tolerance"):
+        enforce(report, 1e-3, lossy=False)
+    assert enforce(report, 1e-3, lossy=True) is report
