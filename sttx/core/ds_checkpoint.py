@@ -125,6 +125,8 @@ def load_into_model(model: Any, weights: Any) -> None:
     """Set a DeepSpeech-shaped Keras model's layers (layer_1..3, lstm, layer_5, layer_6) from AcousticWeights."""
     for name, layer in weights.dense.items():
         model.get_layer(name).set_weights([layer.kernel, layer.bias])
+        if layer.norm_gamma is not None:
+            model.get_layer(f"{name}_norm").set_weights([layer.norm_gamma, layer.norm_beta])
     model.get_layer("lstm").set_weights([weights.lstm_kernel, weights.lstm_recurrent, weights.lstm_bias])
 
 

@@ -92,3 +92,19 @@ def test_alphabet_must_fit_the_output_layer(tmp_path: Path, checkpoint: Path) ->
     small.write_text("a\nb\n", encoding="utf-8")
     with pytest.raises(CheckpointImportError, match="output classes"):
         restore_deepspeech(checkpoint, small)
+
+
+def test_keras_model_after_import_equals_tf1(checkpoint: Path, values, windows: np.ndarray) -> None:
+    """Loaded into the deepspeech model plugin's Keras model, the forward pass is DeepSpeech's."""
+    from types import SimpleNamespace
+
+    import tensorflow as tf
+
+    from sttx.core.ds_checkpoint import load_into_model
+    from sttx.plugins.models.deepspeech import build_model
+
+    model = build_model(SimpleNamespace(n_hidden=24), 29)
+    load_into_model(model, read_deepspeech_weights(checkpoint))
+    features = windows[:, 9 * 26 : 10 * 26]  # the centre frame of each window is the feature frame
+    logits = model(tf.constant(features[None]), training=False).numpy()[0]
+    np.testing.assert_allclose(logits, tf1_logits(values, windows), atol=2e-4)

@@ -37,7 +37,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_files_and_model_card(exported: tuple[Path, Path]) -> None:
     out, _ = exported
-    assert {"output_graph.tflite", "saved_model.pb", "alphabet.txt", "exported.scorer"} <= {p.name for p in out.iterdir()}
+    names = {path.name for path in out.iterdir()}
+    assert {"output_graph.tflite", "saved_model.pb", "alphabet.txt", "exported.scorer"} <= names
     header, description = read_model_card(out / "me_tiny_0.0.1.md")
     assert header["author"] == "me" and header["model_name"] == "tiny" and header["language"] == "en-US"
     assert header["min_stt_version"] == "0.9.3" and header["license"] == "MPL-2.0" and header["runtime"] == "tflite"
