@@ -1,10 +1,8 @@
-"""Planned batches in tf.data: consecutive elements of one planned batch, padded, with rejected rows dropped."""
+"""Planned batches in tf.data: fixed-width padded batches of the filled plan, fillers and rejected rows dropped."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import numpy as np
 
 
 def _lengths(element: dict[str, Any]) -> dict[str, Any]:
@@ -17,12 +15,11 @@ def _lengths(element: dict[str, Any]) -> dict[str, Any]:
         "label_lengths": tf.shape(element["labels"])[0],
         "ids": element["id"],
         "keep": element["keep"],
-        "batch": element["batch"],
     }
 
 
 def _finish(batch: dict[str, Any]) -> dict[str, Any]:
-    """Drop rejected rows and the padding only they needed: the pipeline's batch contract."""
+    """Drop filler and rejected rows and the padding only they needed: the pipeline's batch contract."""
     import tensorflow as tf
 
     keep = batch["keep"]
@@ -39,16 +36,10 @@ def _finish(batch: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def planned_batches(elements: Any, sizes: np.ndarray) -> Any:
-    """Batch ``elements`` (carrying a ``batch`` number, in order) into batches of the planned ``sizes``."""
+def planned_batches(elements: Any, width: int) -> Any:
+    """Batch ``elements`` of a filled plan (every batch ``width`` rows, fillers with keep False)."""
     import tensorflow as tf
 
-    table = tf.constant(np.asarray(sizes if len(sizes) else [1], dtype=np.int64))
-    widest = int(np.max(sizes)) if len(sizes) else 1
-    grouped = elements.map(_lengths).group_by_window(
-        key_func=lambda element: element["batch"],
-        reduce_func=lambda _key, window: window.padded_batch(widest),
-        window_size_func=lambda key: table[key],
-    )
-    finished = grouped.map(_finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = elements.map(_lengths).padded_batch(width)
+    finished = batches.map(_finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return finished.filter(lambda batch: tf.size(batch["ids"]) > 0)

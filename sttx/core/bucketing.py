@@ -42,6 +42,19 @@ class Plan:
         )
 
 
+    def filled(self) -> dict[str, np.ndarray]:
+        """The elements with filler rows (``index`` -1) closing every short batch, so that a plain
+        ``padded_batch(max(sizes))`` cuts exactly the planned batches; the pipeline drops the fillers."""
+        width = int(self.sizes.max()) if len(self.sizes) else 1
+        rows = np.arange(len(self.index)) - np.repeat(np.cumsum(self.sizes) - self.sizes, self.sizes)
+        slots = self.batch * width + rows
+        out = {name: np.full(len(self.sizes) * width, -1 if name == "index" else 0, dtype=np.int64)
+               for name in ("index", "copy", "position")}
+        for name, values in (("index", self.index), ("copy", self.copy), ("position", self.position)):
+            out[name][slots] = values
+        return out
+
+
 def length_keys(refs: Sequence[Any]) -> np.ndarray:
     """A sort key per ref proportional to its length: durations when all refs know theirs, else file sizes
     (DeepSpeech's wav_filesize), else transcript lengths as a last resort."""

@@ -112,7 +112,8 @@ class EpochDatasets:
         else:
             plan = bucketing.plan_epoch(self.ordered, self.settings["batch_size"], copies=self.copies)
             elements = self._elements(plan, epoch).cache(self.cache.prepare(epoch, self._fingerprint(plan)))
-        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), plan.sizes)
+        width = int(plan.sizes.max()) if len(plan.sizes) else 1
+        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
             dataset = dataset.shuffle(buffer, seed=self._shuffle_seed(epoch)) if buffer > 1 else dataset
@@ -144,9 +145,7 @@ class EpochDatasets:
 
         stages = self._stages()
         count, rate = plan.count, int(self.settings["sample_rate"])
-        source = tf.data.Dataset.from_tensor_slices(
-            {"index": plan.index, "copy": plan.copy, "position": plan.position, "batch": plan.batch}
-        )
+        source = tf.data.Dataset.from_tensor_slices(plan.filled())
 
         def features(element: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
             where = [element["index"], element["copy"], element["position"], count, epoch]

@@ -15,6 +15,7 @@ from sttx.core.rejects import TOO_SHORT, UNREADABLE, RejectLog
 
 Chain = list[tuple[int, Augmentation]]
 _EMPTY_AUDIO = np.zeros(0, dtype=np.float32)
+_NO_LABELS = np.zeros(0, dtype=np.int32)
 
 
 def _audio_error() -> type[Exception]:
@@ -75,6 +76,8 @@ class Stages:
     def decode(self, index: Any, copy: Any, position: Any, count: Any, epoch: Any) -> tuple[Any, ...]:
         """Load, resample and augment (sample then signal domain): ``(audio, labels, id, keep)``."""
         index, copy, position, count, epoch = int(index), int(copy), int(position), int(count), int(epoch)
+        if index < 0:  # a filler closing a short batch
+            return _EMPTY_AUDIO, _NO_LABELS, b"", False
         ref = self.refs[index]
         labels = self.labels[index]
         sample_id = str(ref.id).encode("utf-8")
