@@ -135,7 +135,7 @@ def test_check_rejects_per_channel_quantization(weights, alphabet, tmp_path: Pat
     path.write_bytes(add_metadata_producers(converter.convert(), dict.fromkeys(
         ["metadata_version", "metadata_sample_rate", "metadata_feature_win_len", "metadata_feature_win_step",
          "metadata_beam_width"], 1), alphabet.serialize()))
-    with pytest.raises(TFLiteCheckError, match="FULLY_CONNECTED|min_runtime_version"):
+    with pytest.raises(TFLiteCheckError, match=r"FULLY_CONNECTED|min_runtime_version"):
         check_tflite(path)
 
 
