@@ -5,24 +5,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sttx.cli.options import bool_option, option
+import click
+
+from sttx.cli.options import option
 from sttx.plugins.augment.legacy_flags import LEGACY_FLAGS, augmentations_from_legacy_flags
 
 F = Callable[..., Any]
 
 
-def legacy_augmentation_options(function: F) -> F:
+def legacy_augmentation_options(function: F | None = None, *, hidden: bool = False) -> Any:
     """Add every legacy flag (``--augmentation_freq_and_time_masking`` ...) to a command.
 
-    The command receives them as keyword arguments; :func:`pop_legacy_augmentations` turns them into specs.
+    Use as ``@legacy_augmentation_options`` or ``@legacy_augmentation_options(hidden=True)`` (accepted but left
+    out of ``--help``). The command receives them as keyword arguments; :func:`pop_legacy_augmentations` turns
+    them into specs.
     """
-    for flag, (default, kind, text) in reversed(LEGACY_FLAGS.items()):
-        words = f"DeepSpeech 0.7 flag: {text}; mapped onto --augment (docs/augmentations.md)"
-        if kind is bool:
-            function = bool_option(f"--{flag}", default=default, help=words)(function)
-        else:
-            function = option(f"--{flag}", type=kind, default=default, help=words)(function)
-    return function
+
+    def decorate(command: F) -> F:
+        for flag, (default, kind, text) in reversed(LEGACY_FLAGS.items()):
+            words = f"DeepSpeech 0.7 flag: {text}; mapped onto --augment (docs/augmentations.md)"
+            # booleans as sttx.cli.options.bool_option makes them: a bare flag or an explicit value
+            extra = {"type": click.BOOL, "is_flag": False, "flag_value": "true"} if kind is bool else {"type": kind}
+            command = option(f"--{flag}", default=default, help=words, hidden=hidden, **extra)(command)
+        return command
+
+    return decorate if function is None else decorate(function)
 
 
 def pop_legacy_augmentations(kwargs: dict[str, Any]) -> list[str]:

@@ -37,6 +37,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.augment.dropout",
     "sttx.plugins.augment.add",
     "sttx.plugins.augment.multiply",
+    "sttx.cli.play",
     "sttx.plugins.formats.csv_format",
     "sttx.plugins.formats.sdb",
     "sttx.plugins.formats.jsonl",

@@ -1,0 +1,114 @@
+"""`sttx play`: clips from a file or collection, augmented with training's per-sample seeds, played or written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from click.testing import CliRunner, Result
+
+from sttx.cli import build_cli
+from sttx.core import play
+from sttx.core.audio import read_audio, write_audio
+from sttx.core.augmentation import apply_chain
+from sttx.core.plugins import SttxPluginManager
+from sttx.plugins.augment._dsp import max_dbfs
+
+RATE = 16000
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A CSV of three short tone clips."""
+    rows = ["wav_filename,wav_filesize,transcript"]
+    for index in range(3):
+        path = tmp_path / f"clip{index}.wav"
+        t = np.arange(RATE // 2 + index * 800) / RATE
+        write_audio(path, 0.4 * np.sin(2 * np.pi * (200 + 100 * index) * t), RATE)
+        rows.append(f"{path},{path.stat().st_size},tone {index}")
+    csv = tmp_path / "clips.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    return csv
+
+
+def invoke(pm: SttxPluginManager, *args: str) -> Result:
+    return CliRunner().invoke(build_cli(pm), ["play", *args])
+
+
+def test_output_dir_writes_each_clip_and_reports_draws(pm: SttxPluginManager, corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke(pm, str(corpus), "--augment", "volume[dbfs=-20]", "--augment", "gaps[p=0]", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.wav"))
+    assert [file.name[:6] for file in files] == ["000000", "000001", "000002"]
+    for file in files:
+        assert abs(max_dbfs(read_audio(file)) + 20) < 0.5
+    assert "volume[dbfs=-20]" in result.output and "gaps" not in result.output.replace("gaps[p=0]", "")
+
+
+def test_output_file_concatenates_and_selection_options(pm: SttxPluginManager, corpus: Path, tmp_path: Path) -> None:
+    target = tmp_path / "all.wav"
+    result = invoke(pm, str(corpus), "--start", "1", "--number", "1", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    assert len(read_audio(target)) == RATE // 2 + 800
+    assert "#1 " in result.output and "no augmentation fired" in result.output
+
+
+def test_same_seed_same_audio(pm: SttxPluginManager, corpus: Path, tmp_path: Path) -> None:
+    runs = []
+    for name in ("a.wav", "b.wav", "c.wav"):
+        seed = "9" if name == "c.wav" else "1"
+        args = [str(corpus), "--augment", "gaps[n=3,size=30]", "--random", "--seed", seed, "--output"]
+        assert invoke(pm, *args, str(tmp_path / name)).exit_code == 0
+        runs.append((tmp_path / name).read_bytes())
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_pipe_writes_one_streaming_wav(pm: SttxPluginManager, corpus: Path) -> None:
+    result = CliRunner().invoke(build_cli(pm), ["play", str(corpus), "--pipe", "--augment", "reverb"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes[:4] == b"RIFF" and result.stdout_bytes[8:12] == b"WAVE"
+    samples = (len(result.stdout_bytes) - 44) // 2
+    assert samples == sum(RATE // 2 + i * 800 for i in range(3))
+    assert result.stderr.count("reverb[") == 3
+
+
+def test_without_a_device_falls_back_to_files(
+    pm: SttxPluginManager, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(play, "play_clip", lambda clip: False)
+    monkeypatch.chdir(tmp_path)
+    result = invoke(pm, str(corpus), "--number", "2")
+    assert result.exit_code == 0, result.output
+    assert "no sound device" in result.output
+    assert len(list((tmp_path / "sttx-play").iterdir())) == 2
+
+
+def test_unhearable_augmentations_are_skipped_with_a_note(pm: SttxPluginManager, corpus: Path, tmp_path: Path) -> None:
+    result = invoke(
+        pm, str(corpus), "--augment", "pitch", "--augment", "time_mask[domain=signal]", "--output", str(tmp_path / "o")
+    )
+    assert result.exit_code == 0, result.output
+    assert "skipped: pitch" in result.output and result.output.count("time_mask[") == 3
+
+
+def test_errors(pm: SttxPluginManager, corpus: Path, tmp_path: Path) -> None:
+    assert invoke(pm, str(corpus), "--augment", "reverbb").exit_code == 2
+    missing = invoke(pm, str(corpus), "--augment", f"overlay[source={tmp_path / 'none.wav'}]")
+    assert missing.exit_code == 2 and "none.wav" in missing.output
+    assert invoke(pm, str(corpus), "--start", "7").exit_code == 2
+    assert invoke(pm, str(tmp_path / "absent.wav")).exit_code == 2
+
+
+def test_render_equals_the_training_chain(pm: SttxPluginManager, corpus: Path) -> None:
+    registry = pm.registries()
+    augmentations = [registry.augmentations.parse("gaps[n=2]"), registry.augmentations.parse("volume[dbfs=-9~3]")]
+    refs = play.source_refs(str(corpus), registry.sample_formats)
+    clip = next(play.render(refs, [2], augmentations, clock=0.2, seed=5))
+    expected, fired = apply_chain(
+        list(enumerate(augmentations)), refs[2].load().audio, sample_rate=RATE, clock=0.2, seed=5, epoch=0, index=2
+    )
+    assert clip.audio.tobytes() == expected.tobytes() and clip.fired == fired
+    assert soundfile.info(refs[2].audio.path).samplerate == RATE
