@@ -45,6 +45,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
     "sttx.cli.export",
+    "sttx.plugins.validators.en",
+    "sttx.plugins.importers.common_voice",
+    "sttx.plugins.importers.espeak",
+    "sttx.cli.import_cmd",
 )
 
 _already_reported: set[tuple[str, str]] = set()

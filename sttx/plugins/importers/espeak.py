@@ -10,15 +10,19 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
+import click
 import numpy as np
 import soundfile
 
+from sttx import hookimpl
+from sttx.cli.options import option
 from sttx.core.audio import resample, to_int16
 from sttx.core.errors import SttxError, UsageError
 from sttx.core.importing import CV_COLUMNS, normalize_transcript
+from sttx.core.registry import Importer
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SENTENCES = DATA_DIR / "sentences.txt"
@@ -257,6 +261,56 @@ def regenerate_sample(out_dir: str | Path = SAMPLE_DIR) -> SynthesisReport:
         old.unlink()
     return synthesize_corpus(read_sentences(SENTENCES), out, count=40, voices=DEFAULT_VOICES, seed=2024,
                              audio_format="flac", csv_name="sample.csv", jobs=2)
+
+
+
+def prepare_espeak(sentences: str | Path, out_dir: str | Path, **options: Any) -> SynthesisReport:
+    """:func:`synthesize_corpus` over the lines of a sentences file (the shipped Harvard sentences by default)."""
+    return synthesize_corpus(read_sentences(sentences), out_dir, **options)
+
+
+def _int_range(text: str, flag: str) -> tuple[int, int]:
+    low, _, high = text.partition(":")
+    try:
+        return int(low), int(high or low)
+    except ValueError:
+        raise UsageError(f"{flag} {text!r}: expected LOW:HIGH integers, e.g. 140:190") from None
+
+
+@click.command("espeak")
+@option("--sentences", type=click.Path(dir_okay=False, path_type=Path), default=SENTENCES,
+        help="UTF-8 text, one sentence a line [default: the shipped Harvard sentences].")
+@option("--out", "--out_dir", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+        help="Folder to write the corpus into.")
+@option("--count", type=click.IntRange(min=1), default=20, help="Clips to synthesize.")
+@option("--voices", default=",".join(DEFAULT_VOICES), help="Comma-separated espeak-ng voices (espeak-ng --voices).")
+@option("--seed", type=int, default=0, help="Seed for sentence order, voice, speed, pitch and noise.")
+@option("--speed", default="140:190", help="Words per minute, LOW:HIGH.")
+@option("--pitch", default="30:70", help="espeak-ng pitch 0-99, LOW:HIGH.")
+@option("--noise_db", type=float, default=None, help="Add white noise at this SNR in dB.")
+@option("--layout", type=click.Choice(["csv", "cv"]), default="csv", help="DeepSpeech CSV or Common Voice release.")
+@option("--audio_format", type=click.Choice(["wav", "flac"]), default="wav", help="Clip format of the csv layout.")
+@option("--sample_rate", type=click.IntRange(min=8000), default=None, help="[default: 16000; 48000 for cv]")
+@option("--locale", default="en", help="The locale column of a cv layout.")
+@option("--other", type=click.IntRange(min=0), default=0, help="cv: clips listed only in other.tsv.")
+@option("--invalidated", type=click.IntRange(min=0), default=0, help="cv: clips listed only in invalidated.tsv.")
+@option("--jobs", type=click.IntRange(min=1), default=2, help="Parallel espeak-ng processes.")
+def espeak_command(sentences: Path, out_dir: Path, speed: str, pitch: str, sample_rate: int | None,
+                   **options: Any) -> None:
+    """Synthesize a labelled corpus with espeak-ng, for smoke tests, demos and CI with no downloads."""
+    rate = sample_rate or (48000 if options["layout"] == "cv" else 16000)
+    options["voices"] = [voice.strip() for voice in str(options["voices"]).split(",") if voice.strip()]
+    report = prepare_espeak(sentences, out_dir, speed=_int_range(speed, "--speed"),
+                            pitch=_int_range(pitch, "--pitch"), sample_rate=rate, **options)
+    click.echo(f"Synthesized {len(report.clips)} clips ({report.duration:.1f} s) into {out_dir}")
+    for path in report.files:
+        click.echo(f"Wrote {path}")
+
+
+@hookimpl
+def register_importers(register):  # type: ignore[no-untyped-def]
+    register.add("espeak", Importer(prepare=prepare_espeak, command=espeak_command,
+                                    description="synthesize a corpus with espeak-ng (csv or Common Voice layout)"))
 
 
 if __name__ == "__main__":  # python -m sttx.plugins.importers.espeak --regenerate-sample [DIR]
