@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
     "sttx.cli.export",
+    "sttx.cli.transcribe",
     "sttx.plugins.validators.en",
     "sttx.plugins.importers.common_voice",
     "sttx.plugins.importers.espeak",

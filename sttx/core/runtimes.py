@@ -135,7 +135,7 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
     from sttx.plugins.exporters.source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(path)
-    return KerasAcoustic(source.model), source.alphabet
+    return source.reference(), source.alphabet
 
 
 def _dir_alphabet(path: Path) -> Alphabet:

@@ -1,0 +1,47 @@
+"""`sttx transcribe MODEL AUDIO...`: text, DeepSpeech .tlog files, or JSON with per-token timings."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from sttx import hookimpl
+from sttx.cli.options import bool_option, option
+
+
+@click.command("transcribe")
+@click.argument("model", type=click.Path(exists=True))
+@click.argument("audio", nargs=-1, required=True, type=click.Path(exists=True))
+@bool_option("--recursive", help="Descend into sub-folders of folder inputs.")
+@bool_option("--vad", default=True, help="Split recordings into voiced segments first (WebRTC VAD).")
+@option("--vad_aggressiveness", type=click.IntRange(0, 3), default=3, help="0 keeps the most audio, 3 the least.")
+@option("--outlier_duration_ms", type=click.IntRange(min=300), default=10000,
+        help="Longer voiced segments are cut again at their quietest frame.")
+@bool_option("--tlog", help="Write <audio>.tlog (JSON list of start/end ms and transcript) beside each file.")
+@bool_option("--force", help="Overwrite existing .tlog files.")
+@option("--json", "as_json", is_flag=True, help="Print JSON: segments with per-token start times.")
+@bool_option("--show_progressbar", default=True, help="Progress bar over files (only on a terminal).")
+def transcribe_command(model: str, audio: tuple[str, ...], recursive: bool, vad: bool, vad_aggressiveness: int,
+                       outlier_duration_ms: int, tlog: bool, force: bool, as_json: bool,
+                       show_progressbar: bool) -> None:
+    """Transcribe AUDIO files or folders with MODEL (export dir, .tflite, SavedModel or checkpoint dir)."""
+    from sttx.core.transcribe import transcribe_paths
+    from sttx.core.vad import VadOptions
+
+    options = VadOptions(aggressiveness=vad_aggressiveness, outlier_duration_ms=outlier_duration_ms) if vad else None
+    results = transcribe_paths(model, audio, recursive=recursive, vad=options, tlog=tlog, force=force,
+                               progress=None if show_progressbar else False)
+    if as_json:
+        rows = [{"path": str(r.path), "transcript": r.text, "segments": [s.as_json() for s in r.segments]}
+                for r in results]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for result in results:
+        click.echo(result.text if len(results) == 1 else f"{result.path}\t{result.text}")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """Add ``sttx transcribe``."""
+    cli.add_command(transcribe_command)
