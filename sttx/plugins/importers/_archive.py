@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tarfile
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from sttx.core.importing import CorpusError
 
@@ -26,15 +26,23 @@ def extract_archive(archive: Path, target: Path) -> Path:
         with tarfile.open(archive) as tar:
             members = tar.getmembers()
             for member in members:
-                try:
-                    tarfile.data_filter(member, str(target))
-                except tarfile.FilterError as error:
-                    raise CorpusError(f"{archive}: refused member {member.name!r} ({_why(error)}); "
-                                      "nothing extracted") from None
+                _check(archive, member, target)
             tar.extractall(target, members=members, filter="data")
     except (tarfile.TarError, OSError, EOFError) as error:
         raise CorpusError(f"{archive}: cannot extract ({error})") from None
     return target
+
+
+def _check(archive: Path, member: tarfile.TarInfo, target: Path) -> None:
+    """The 'data' filter's verdict, except that an absolute name is refused, not quietly made relative."""
+    why = "absolute path" if member.name.startswith(("/", "\\")) or PureWindowsPath(member.name).drive else ""
+    if not why:
+        try:
+            tarfile.data_filter(member, str(target))
+        except tarfile.FilterError as error:
+            why = _why(error)
+    if why:
+        raise CorpusError(f"{archive}: refused member {member.name!r} ({why}); nothing extracted")
 
 
 def _why(error: tarfile.FilterError) -> str:
