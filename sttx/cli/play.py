@@ -71,7 +71,7 @@ def _play_or_write(clips: Any, report: Any) -> None:
     """Play each clip; from the first one that cannot be played on, write wav files instead."""
     from sttx.core import play
 
-    pending = []
+    pending: list[Any] = []
     for clip in clips:
         report(clip)
         if pending or not play.play_clip(clip):

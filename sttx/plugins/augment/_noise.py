@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sttx.core.errors import DataError
+
+if TYPE_CHECKING:
+    from sttx.core.samples import SampleRef
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 CACHE_SAMPLES = 32 * 1024 * 1024  # decoded float32 samples kept per process (128 MB)
@@ -35,7 +40,7 @@ def _loaders(source: str, rate: int) -> list[Callable[[], np.ndarray]]:
         files = sorted(str(item) for item in path.rglob("*") if item.suffix.lower() in AUDIO_SUFFIXES)
         if not files:
             raise DataError(f"{source}: the overlay folder holds no audio ({', '.join(AUDIO_SUFFIXES)})")
-        return [lambda name=name: read_audio(name, target_rate=rate) for name in files]
+        return [functools.partial(read_audio, name, target_rate=rate) for name in files]
     if path.suffix.lower() in AUDIO_SUFFIXES:
         return [lambda: read_audio(source, target_rate=rate)]
     from sttx.core.collections import read_collection
@@ -44,7 +49,11 @@ def _loaders(source: str, rate: int) -> list[Callable[[], np.ndarray]]:
     refs = read_collection(source, get_plugin_manager().registries().sample_formats)
     if not refs:
         raise DataError(f"{source}: the overlay collection holds no samples")
-    return [lambda ref=ref: ref.load(rate).audio for ref in refs]
+    return [functools.partial(_load_ref, ref, rate) for ref in refs]
+
+
+def _load_ref(ref: SampleRef, rate: int) -> np.ndarray:
+    return ref.load(rate).audio
 
 
 class NoiseSource:

@@ -144,3 +144,17 @@ def test_p_draws_are_independent_per_augmentation(registry: AugmentationRegistry
         _, fired = apply_chain(chain, speechlike(0.2), sample_rate=RATE, clock=0.5, seed=3, epoch=0, index=index)
         patterns.add(tuple(record.name for record in fired))
     assert patterns == {(), ("volume",), ("gaps",), ("volume", "gaps")}
+
+
+def test_no_subprocess_in_the_chain(
+    registry: AugmentationRegistry, noise_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"an augmentation started a subprocess: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    chain = _chain(registry, noise_file)
+    out, fired = apply_chain(chain, speechlike(0.5), sample_rate=RATE, clock=0.5, seed=0, epoch=0, index=0)
+    assert len(fired) >= 6 and out.dtype == np.float32
