@@ -1,0 +1,196 @@
+"""Training benchmarks: (a) compute efficiency against this machine's GEMM, (b) bf16 over float32, (c) learning.
+
+Run: ``.venv/bin/python bench/train.py [--part a] [--part b] [--part c] [--minutes 20]`` (default: a and b).
+
+(a) Achieved training FLOP/s of the default model (n_hidden 2048, batch 16, 5 s clips) through sttx's own
+    compiled training step, divided by the float32 GEMM FLOP/s of ``tf.matmul`` on the same matrix shapes,
+    measured in the same run on all cores. FLOPs of a step = 3 x the forward matmul FLOPs (forward, plus input-
+    and weight-gradients), counting the dense layers, the LSTM's input and recurrent products and the output.
+(b) The same step in mixed bfloat16 (--automatic_mixed_precision on a CPU with avx512_bf16/amx) against float32,
+    interleaved round by round so a shared machine's load hits both alike; beside it the bf16/f32 GEMM ratio.
+(c) Learning: bench/train_learning.py, run through ``--part c``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+N_CLASSES = 29  # the default English alphabet plus the blank
+CHARS_PER_SECOND = 15  # label length of a clip: about what read English speech carries
+
+
+def frames_of(seconds: float, rate: int = 16000) -> int:
+    """MFCC frames of a clip (DeepSpeech's 32 ms window every 20 ms)."""
+    from sttx.core.features import n_frames
+
+    return int(n_frames(int(seconds * rate)))
+
+
+def forward_gemms(n_hidden: int, batch: int, frames: int, n_classes: int = N_CLASSES) -> list[tuple[int, ...]]:
+    """The forward matmuls of one batch as (m, k, n, times): dense layers, the LSTM's input and recurrent products."""
+    from sttx.plugins.models.deepspeech import N_WINDOW
+
+    rows, n = batch * frames, n_hidden
+    return [
+        (rows, N_WINDOW, n, 1),  # layer_1
+        (rows, n, n, 3),  # layer_2, layer_3, layer_5
+        (rows, n, 4 * n, 1),  # LSTM input projection, all frames at once
+        (batch, n, 4 * n, frames),  # LSTM recurrent product, one per frame
+        (rows, n, n_classes, 1),  # layer_6
+    ]
+
+
+def step_flops(gemms: list[tuple[int, ...]]) -> float:
+    """FLOPs of a training step: 3 x the forward matmuls (each multiply-add is 2 FLOPs)."""
+    return 3.0 * sum(2.0 * m * k * n * times for m, k, n, times in gemms)
+
+
+def gemm_seconds(m: int, k: int, n: int, dtype: str, budget: float = 1.0) -> float:
+    """Best seconds of one ``tf.matmul`` [m, k] x [k, n] in ``dtype`` (compiled; repeated for ``budget`` seconds)."""
+    import tensorflow as tf
+
+    a = tf.cast(tf.random.normal((m, k)), dtype)
+    b = tf.cast(tf.random.normal((k, n)), dtype)
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)[:1, :1]))
+    matmul(a, b).numpy()
+    best, started = float("inf"), time.perf_counter()
+    while time.perf_counter() - started < budget:
+        start = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def gemm_rate(gemms: list[tuple[int, ...]], dtype: str, budget: float = 1.0) -> tuple[float, float]:
+    """(FLOP/s over the step's matmul shapes, weighted by their FLOPs; best FLOP/s of any one shape)."""
+    total_flops = total_seconds = 0.0
+    peak = 0.0
+    for m, k, n, times in gemms:
+        seconds = gemm_seconds(m, k, n, dtype, budget)
+        flops = 2.0 * m * k * n
+        total_flops += flops * times
+        total_seconds += seconds * times
+        peak = max(peak, flops / seconds)
+    return total_flops / total_seconds, peak
+
+
+def make_step(n_hidden: int, policy: str, seed: int = 4568) -> Callable[[dict[str, Any], int], Any]:
+    """sttx's compiled training step (model plugin, Adam, CTC) for a fresh model in dtype ``policy``."""
+    import tensorflow as tf
+
+    from sttx.core.config import TrainConfig
+    from sttx.core.train_step import make_optimizer, make_train_step
+    from sttx.plugins.models.deepspeech import build_model
+
+    config = TrainConfig(n_hidden=n_hidden, dtype_policy=policy)
+    model = build_model(config, N_CLASSES)
+    step = make_train_step(model, make_optimizer(config, policy), tf.distribute.get_strategy(), seed)
+
+    def run(batch: dict[str, Any], index: int) -> Any:
+        loss, _, _ = step(batch["features"], batch["feature_lengths"], batch["labels"], batch["label_lengths"],
+                          tf.constant(index, tf.int64))
+        return float(loss)
+
+    return run
+
+
+def synthetic_batch(batch: int, seconds: float, seed: int = 0) -> dict[str, Any]:
+    """A batch of ``batch`` clips of ``seconds``: unit-variance features and random labels of realistic length."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    frames, length = frames_of(seconds), int(seconds * CHARS_PER_SECOND)
+    return {
+        "features": tf.constant(rng.standard_normal((batch, frames, 26)).astype(np.float32)),
+        "feature_lengths": tf.constant(np.full(batch, frames, np.int32)),
+        "labels": tf.constant(rng.integers(0, N_CLASSES - 1, (batch, length)).astype(np.int32)),
+        "label_lengths": tf.constant(np.full(batch, length, np.int32)),
+    }
+
+
+def time_steps(steps: dict[str, Callable[..., Any]], batch: dict[str, Any], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each named step per round, after one untimed warm-up step each; rounds interleave the steps."""
+    for name, step in steps.items():
+        started = time.perf_counter()
+        step(batch, 0)
+        print(f"  {name}: warm-up step (tracing) {time.perf_counter() - started:.1f} s", flush=True)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for index in range(1, rounds + 1):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step(batch, index)
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def part_a(args: argparse.Namespace) -> None:
+    """Compute efficiency of the float32 step against float32 GEMM on the same shapes."""
+    import tensorflow as tf
+
+    gemms = forward_gemms(args.n_hidden, args.batch_size, frames_of(args.seconds))
+    flops = step_flops(gemms)
+    print(f"(a) compute efficiency: n_hidden {args.n_hidden}, batch {args.batch_size}, {args.seconds:g} s clips "
+          f"({frames_of(args.seconds)} frames), {flops / 1e12:.3f} TFLOP per step, "
+          f"{tf.config.threading.get_intra_op_parallelism_threads() or 'all'} intra-op threads")
+    times = time_steps({"float32": make_step(args.n_hidden, "float32")}, synthetic_batch(args.batch_size,
+                       args.seconds), args.steps)["float32"]
+    gemm, peak = gemm_rate(gemms, "float32", args.gemm_seconds)
+    step = statistics.median(times)
+    achieved = flops / step
+    print(f"  train step: median {step:.2f} s of {len(times)} ({', '.join(f'{t:.2f}' for t in times)})")
+    print(f"  achieved: {achieved / 1e9:.1f} GFLOP/s; float32 GEMM on the same shapes: {gemm / 1e9:.1f} GFLOP/s "
+          f"(best single shape {peak / 1e9:.1f})")
+    print(f"  ratio achieved / GEMM = {achieved / gemm:.1%} (target >= 50%); / best GEMM = {achieved / peak:.1%}")
+
+
+def part_b(args: argparse.Namespace) -> None:
+    """Mixed-bfloat16 step speed over float32, interleaved; and the same ratio for bare GEMM."""
+    from sttx.core.precision import BF16, FLOAT32, choose_policy
+
+    policy = choose_policy(True, gpu=False)
+    gemms = forward_gemms(args.n_hidden, args.batch_size, frames_of(args.seconds))
+    print(f"(b) bf16 mixed precision over float32: n_hidden {args.n_hidden}, batch {args.batch_size}, "
+          f"{args.seconds:g} s clips; --automatic_mixed_precision picks {policy} here")
+    steps = {"float32": make_step(args.n_hidden, FLOAT32), "bfloat16": make_step(args.n_hidden, BF16)}
+    times = time_steps(steps, synthetic_batch(args.batch_size, args.seconds), args.steps)
+    f32, bf16 = statistics.median(times["float32"]), statistics.median(times["bfloat16"])
+    gemm32, _ = gemm_rate(gemms, "float32", args.gemm_seconds)
+    gemm16, _ = gemm_rate(gemms, "bfloat16", args.gemm_seconds)
+    flops = step_flops(gemms)
+    print(f"  float32 step: median {f32:.2f} s ({flops / f32 / 1e9:.1f} GFLOP/s); "
+          f"bfloat16 step: median {bf16:.2f} s ({flops / bf16 / 1e9:.1f} GFLOP/s)")
+    print(f"  GEMM on the step's shapes: float32 {gemm32 / 1e9:.1f}, bfloat16 {gemm16 / 1e9:.1f} GFLOP/s "
+          f"(x{gemm16 / gemm32:.2f})")
+    print(f"  ratio bfloat16 / float32 step speed = x{f32 / bf16:.2f} (target >= 1.6x)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--part", action="append", choices=["a", "b", "c"], help="Parts to run (default: a, b).")
+    parser.add_argument("--n_hidden", type=int, default=2048)
+    parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0, help="Clip length of (a) and (b).")
+    parser.add_argument("--steps", type=int, default=5, help="Timed steps (rounds) of (a) and (b).")
+    parser.add_argument("--gemm_seconds", type=float, default=2.0, help="Time spent per GEMM shape.")
+    parser.add_argument("--minutes", type=float, default=20.0, help="Wall-time training budget of (c).")
+    parser.add_argument("--workdir", default="", help="(c): corpus and checkpoints here (default: a temp dir).")
+    args, rest = parser.parse_known_args(argv)
+    parts = args.part or ["a", "b"]
+    if "a" in parts:
+        part_a(args)
+    if "b" in parts:
+        part_b(args)
+    if "c" in parts:
+        from train_learning import part_c  # beside this script
+
+        part_c(args, rest)
+
+
+if __name__ == "__main__":
+    main()

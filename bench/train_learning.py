@@ -1,0 +1,138 @@
+"""Benchmark (c), learning: train on a synthesized corpus for a wall-time budget, then score unseen voices + sentences.
+
+Run through ``bench/train.py --part c [--minutes 20] [--workdir DIR] [--train_clips N] [extra sttx train flags]``.
+
+The corpus comes from the espeak importer: the shipped sentences are shuffled once and split 500 / 100, and the
+voices are split too, so the dev set's accents, voice variants and sentences never occur in training. ``sttx
+train`` runs as a user would run it, with a dev set every epoch (best_dev checkpoints, plateau schedule); when
+the budget is spent it gets SIGINT (Ctrl-C), which ends the run cleanly. The best-dev checkpoint is then
+evaluated on the dev set and on part of the training set (the gap shows memorisation). Extra arguments after
+the known ones go to ``sttx train`` and override the defaults below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TRAIN_BASES = ("en-us", "en-gb", "en-gb-x-rp", "en-029", "en-gb-x-gbclan")
+TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "m6", "f1", "f2", "f4", "klatt", "Andy", "Annie", "benjamin", "linda", "max")
+TRAIN_VOICES = tuple(f"{base}+{variant}" for base in TRAIN_BASES for variant in TRAIN_VARIANTS)
+#: accents and variants that never occur in TRAIN_VOICES
+DEV_VOICES = ("en-gb-scotland+f3", "en-us-nyc+m5", "en-gb-x-gbcwmd+m7", "en-gb-scotland+Alicia", "en-us-nyc+david",
+              "en-gb-x-gbcwmd+f5")
+DEV_SENTENCES = 100
+BASELINE_CER, BASELINE_WER, TARGET_CER = 0.27, 0.71, 0.20
+
+#: what sttx offers against memorisation, as `sttx train` flags; extra command-line arguments override them
+TRAIN_FLAGS = [
+    "--n_hidden", "768", "--train_batch_size", "16", "--dev_batch_size", "32", "--epochs", "1000",
+    "--learning_rate", "0.0005", "--dropout_rate", "0.25", "--automatic_mixed_precision",
+    "--reduce_lr_on_plateau", "--plateau_epochs", "2", "--plateau_reduction", "0.3",
+    "--augment", "pitch[p=0.3,pitch=1~0.1]", "--augment", "tempo[p=0.3,factor=1~0.15]",
+    "--augment", "frequency_mask[p=0.5,n=1:2,size=1:6]", "--augment", "time_mask[p=0.5,n=1:3,size=20:60]",
+    "--show_progressbar", "false",
+]
+
+
+def make_corpus(workdir: Path, train_clips: int, dev_clips: int, seed: int = 7) -> tuple[Path, Path, float]:
+    """(train.csv, dev.csv, synthesis seconds): disjoint sentences and voices; reused when already there."""
+    from sttx.plugins.importers.espeak import read_sentences, synthesize_corpus
+
+    train_csv, dev_csv = workdir / "train" / "train.csv", workdir / "dev" / "dev.csv"
+    if train_csv.is_file() and dev_csv.is_file():
+        return train_csv, dev_csv, 0.0
+    sentences = read_sentences()
+    order = np.random.default_rng(seed).permutation(len(sentences))
+    dev_sentences = [sentences[i] for i in order[:DEV_SENTENCES]]
+    train_sentences = [sentences[i] for i in order[DEV_SENTENCES:]]
+    started = time.perf_counter()
+    synthesize_corpus(train_sentences, train_csv.parent, count=train_clips, voices=TRAIN_VOICES, seed=seed,
+                      speed=(120, 210), pitch=(20, 80), csv_name=train_csv.name, jobs=os.cpu_count() or 2)
+    synthesize_corpus(dev_sentences, dev_csv.parent, count=dev_clips, voices=DEV_VOICES, seed=seed + 1,
+                      speed=(140, 190), pitch=(30, 70), csv_name=dev_csv.name, jobs=os.cpu_count() or 2)
+    return train_csv, dev_csv, time.perf_counter() - started
+
+
+def train_for(minutes: float, command: list[str], log_path: Path) -> float:
+    """Run ``command`` for at most ``minutes`` of wall time, then Ctrl-C it; returns the seconds it ran."""
+    started = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            process.wait(timeout=minutes * 60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    if process.returncode not in (0, -signal.SIGINT, 130):
+        print(f"  sttx train exited with {process.returncode}; see {log_path}", file=sys.stderr)
+    return time.perf_counter() - started
+
+
+def score(csv: Path, checkpoint_dir: Path, limit: int = 0) -> Any:
+    """EvaluationResult of the best-dev checkpoint (latest if none) on ``csv`` (its ``limit`` shortest samples)."""
+    from sttx.core.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
+    from sttx.core.plugins import get_plugin_manager
+
+    config = EvaluateConfig(test_files=(str(csv),), checkpoint_dir=str(checkpoint_dir), test_batch_size=32,
+                            limit_test=limit, report_count=3, show_progressbar=False)
+    return evaluate_checkpoint(config, get_plugin_manager().registries().sample_formats)
+
+
+def epochs_done(checkpoint_dir: Path) -> Any:
+    """The epoch count of the newest checkpoint's loop state (None when unknown)."""
+    from sttx.core import checkpoints
+
+    latest = checkpoints.latest(checkpoint_dir)
+    return checkpoints.read_state(latest).get("epoch") if latest else None
+
+
+def corpus_hours(csv: Path) -> float:
+    """Hours of audio listed in a collection (from the files' headers)."""
+    import soundfile
+
+    rows = csv.read_text(encoding="utf-8").splitlines()[1:]
+    return sum(soundfile.info(str(csv.parent / row.split(",", 1)[0])).duration for row in rows) / 3600
+
+
+def part_c(args: argparse.Namespace, extra: list[str]) -> None:
+    """Synthesize (untimed), train for the budget, evaluate; print figures and the ratio to the target."""
+    import tempfile
+
+    from sttx.core.evaluation import format_report
+
+    parser = argparse.ArgumentParser(prog="bench/train.py --part c")
+    parser.add_argument("--train_clips", type=int, default=6000)
+    parser.add_argument("--dev_clips", type=int, default=300)
+    known, train_extra = parser.parse_known_args(extra)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="sttx-bench-c-"))
+    train_csv, dev_csv, synth = make_corpus(workdir, known.train_clips, known.dev_clips)
+    print(f"(c) learning: {known.train_clips} train clips ({corpus_hours(train_csv):.2f} h, {len(TRAIN_VOICES)} "
+          f"voices), {known.dev_clips} dev clips ({len(DEV_VOICES)} unseen voices, {DEV_SENTENCES} unseen "
+          f"sentences) in {workdir} (synthesis {synth:.0f} s, untimed)")
+    checkpoint_dir = workdir / "checkpoints"
+    command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
+               "--checkpoint_dir", str(checkpoint_dir), *TRAIN_FLAGS, *train_extra]
+    print("  " + " ".join(command[2:]), flush=True)
+    seconds = train_for(args.minutes, command, workdir / "train.log")
+    epochs = epochs_done(checkpoint_dir)
+    print(f"  trained {seconds / 60:.1f} min of wall time, {epochs} epochs; log {workdir / 'train.log'}")
+    dev = score(dev_csv, checkpoint_dir)
+    train = score(train_csv, checkpoint_dir, limit=known.dev_clips)
+    print(format_report(dev))
+    print(f"  dev (unseen voices and sentences): CER {dev.cer:.1%}, WER {dev.wer:.1%}; "
+          f"train subset: CER {train.cer:.1%}, WER {train.wer:.1%}")
+    print(f"  ratio dev CER / target = {dev.cer / TARGET_CER:.2f} (<= 1 meets CER <= {TARGET_CER:.0%}); "
+          f"baseline CER {BASELINE_CER:.0%} WER {BASELINE_WER:.0%} -> x{BASELINE_CER / max(dev.cer, 1e-9):.2f}")
