@@ -49,6 +49,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.validators.en",
     "sttx.plugins.importers.common_voice",
     "sttx.plugins.importers.espeak",
+    "sttx.plugins.importers.librispeech",
+    "sttx.plugins.importers.folder",
     "sttx.cli.import_cmd",
 )
 

@@ -152,7 +152,7 @@ def test_unusable_corpus_is_one_line_error(tmp_path, pm):
     assert result.exit_code == 1
     assert "no Common Voice TSVs" in result.output and len(result.output.strip().splitlines()) == 1
     (tmp_path / "train.tsv").write_text("client_id\tfile\ttext\n")
-    with pytest.raises(CorpusError, match="train.tsv: no path or sentence column"):
+    with pytest.raises(CorpusError, match=r"train\.tsv: no path or sentence column"):
         prepare_cv(tmp_path)
     result = runner.invoke(build_cli(pm), ["import", "cv", str(tmp_path), "--validate_label_locale", "zz"])
     assert result.exit_code == 2 and "unknown label validator 'zz'" in result.output
