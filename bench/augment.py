@@ -102,6 +102,7 @@ def sttx_steps(noise: Path) -> dict[str, Callable[[np.ndarray, int], object]]:
 
     steps = {name: runner([(0, aug)]) for name, aug in augmentations.items()}
     steps["chain"] = runner(list(enumerate(augmentations.values())))
+    steps["no codec"] = runner([(i, aug) for i, (name, aug) in enumerate(augmentations.items()) if name != "codec"])
     return steps
 
 
@@ -124,12 +125,14 @@ def audiomentations_steps(noise: Path, ir_path: Path) -> dict[str, Callable[[np.
         name: (lambda clip, index, transform=transform: transform(clip, RATE)) for name, transform in transforms.items()
     }
 
-    def chain(clip: np.ndarray, index: int) -> object:
-        for transform in transforms.values():
-            clip = transform(clip, RATE)
+    def chain(clip: np.ndarray, index: int, skip: str = "") -> object:
+        for name, transform in transforms.items():
+            if name != skip:
+                clip = transform(clip, RATE)
         return clip
 
     steps["chain"] = chain
+    steps["no codec"] = lambda clip, index: chain(clip, index, "codec")
     return steps
 
 
@@ -154,6 +157,7 @@ def main() -> None:
             other = total / best_time(theirs[name], clips, args.rounds) if theirs else None
             columns = f"{rate:10.0f} " + (f"{other:22.0f} {rate / other:7.2f}" if other else f"{'-':>22} {'-':>7}")
             print(f"{name:<10} {columns}")
+    print("chain: all six at p=1 in order; no codec: the chain without codec / Mp3Compression")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -14,6 +16,25 @@ from sttx.core.augmentation import Augmentation, AugmentContext, param
 #: Rates libopus encodes directly; others go through 16 kHz.
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _FRAME_MS = 60  # DeepSpeech's SDB Opus container used 60 ms frames; fewer calls than 20 ms
+_MAX_PACKET = 4000  # bytes; libopus's recommended packet buffer
+
+
+@functools.cache
+def _libopus() -> tuple[Any, Any]:
+    """Own prototypes of opus_encode_float/opus_decode_float that take raw pointers into numpy buffers.
+
+    opuslib's wrappers copy every decoded frame through a Python list; these write straight into the array.
+    ``CDLL[name]`` makes fresh function objects, so opuslib's own prototypes stay untouched.
+    """
+    import opuslib.api
+
+    library = opuslib.api.libopus
+    encode, decode = library["opus_encode_float"], library["opus_decode_float"]
+    encode.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int32)
+    encode.restype = ctypes.c_int32
+    decode.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+    decode.restype = ctypes.c_int
+    return encode, decode
 
 
 def opus_round_trip(audio: np.ndarray, rate: int, bitrate: int, complexity: int) -> np.ndarray:
@@ -24,15 +45,21 @@ def opus_round_trip(audio: np.ndarray, rate: int, bitrate: int, complexity: int)
     encoder.bitrate = bitrate
     encoder.complexity = complexity
     decoder = opuslib.Decoder(rate, 1)
+    encode, decode = _libopus()
+    encoder_state = ctypes.cast(encoder.encoder_state, ctypes.c_void_p)
+    decoder_state = ctypes.cast(decoder.decoder_state, ctypes.c_void_p)
     frame = rate * _FRAME_MS // 1000
     delay = int(encoder.lookahead)  # decoded audio lags by the encoder's look-ahead
     total = -(-(len(audio) + delay) // frame) * frame
     padded = np.zeros(total, dtype=np.float32)
     padded[: len(audio)] = audio
     decoded = np.empty(total, dtype=np.float32)
+    packet = ctypes.create_string_buffer(_MAX_PACKET)
+    source, target = padded.ctypes.data, decoded.ctypes.data
     for start in range(0, total, frame):
-        packet = encoder.encode_float(padded[start : start + frame].tobytes(), frame)
-        decoded[start : start + frame] = np.frombuffer(decoder.decode_float(packet, frame), dtype=np.float32)
+        size = encode(encoder_state, source + 4 * start, frame, packet, _MAX_PACKET)
+        if size < 0 or decode(decoder_state, packet, size, target + 4 * start, frame, 0) != frame:
+            raise RuntimeError(f"libopus failed on a {_FRAME_MS} ms frame at {rate} Hz, {bitrate} bit/s")
     return decoded[delay : delay + len(audio)].copy()
 
 
