@@ -6,8 +6,10 @@ training; ``sttx evaluate`` calls it on a restored checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from sttx.core.metrics import SampleScore, corpus_cer, corpus_wer, score_sample,
 log = logging.getLogger(__name__)
 
 RULE = "-" * 80
+_INPUTS = (("features", "float32"), ("feature_lengths", "int32"), ("labels", "int32"), ("label_lengths", "int32"))
 
 
 @attrs.frozen(kw_only=True)
@@ -79,27 +82,36 @@ def file_result(name: str, samples: Sequence[SampleScore], *, bytes_mode: bool =
     return FileResult(name=name, wer=corpus_wer(samples), cer=corpus_cer(samples), loss=loss, samples=ordered)
 
 
+_steps: weakref.WeakKeyDictionary[Any, Callable[..., tuple[Any, Any]]] = weakref.WeakKeyDictionary()
+
+
 def make_eval_step(model: Any) -> Callable[..., tuple[Any, Any]]:
     """A compiled ``(features, feature_lengths, labels, label_lengths) -> (logits, per-sample CTC loss)``.
 
-    Dropout is off (``training=False``); the blank is the last class, as in DeepSpeech.
+    Dropout is off (``training=False``); the blank is the last class, as in DeepSpeech. The step is built once
+    per model (shapes are left open), so evaluating every epoch does not trace the model again.
     """
     import tensorflow as tf
 
-    @tf.function(reduce_retracing=True)
+    try:
+        return _steps[model]
+    except (KeyError, TypeError):
+        pass
+    signature = [tf.TensorSpec([None, None, None], tf.float32), tf.TensorSpec([None], tf.int32),
+                 tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
+
+    @tf.function(input_signature=signature)
     def step(features: Any, feature_lengths: Any, labels: Any, label_lengths: Any) -> tuple[Any, Any]:
         logits = tf.cast(model(features, training=False), tf.float32)
-        lengths = tf.minimum(tf.cast(feature_lengths, tf.int32), tf.shape(logits)[1])
-        loss = tf.nn.ctc_loss(
-            labels=tf.cast(labels, tf.int32),
-            logits=logits,
-            label_length=tf.cast(label_lengths, tf.int32),
-            logit_length=lengths,
-            logits_time_major=False,
-            blank_index=-1,
-        )
+        lengths = tf.minimum(feature_lengths, tf.shape(logits)[1])
+        # sparse labels select TensorFlow's native CTC kernel on CPU (dense ones a slower graph version)
+        sparse = tf.RaggedTensor.from_tensor(labels, lengths=label_lengths).to_sparse()
+        loss = tf.nn.ctc_loss(labels=sparse, logits=logits, label_length=None, logit_length=lengths,
+                              logits_time_major=False, blank_index=-1)
         return logits, loss
 
+    with contextlib.suppress(TypeError):  # a model that takes no weak reference just gets no cache
+        _steps[model] = step
     return step
 
 
@@ -121,11 +133,12 @@ def evaluate_dataset(
     step: Callable[..., Any], dataset: Any, alphabet: Any, *, desc: str = "", progress: bool = True
 ) -> list[SampleScore]:
     """Run ``step`` over every batch of ``dataset`` and score its samples (in dataset order)."""
+    import tensorflow as tf
     from tqdm import tqdm
 
     scores: list[SampleScore] = []
     for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
-        logits, losses = step(batch["features"], batch["feature_lengths"], batch["labels"], batch["label_lengths"])
+        logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
         numpy_batch = {key: value.numpy() for key, value in batch.items()}
         scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
     return scores

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,13 +34,13 @@ def path_features(path: list[int], frames: int) -> np.ndarray:
     return features
 
 
-def batch_dataset(items: list[tuple[str, str, list[int]]], frames: int = 12) -> object:
-    """One batch from (id, reference text, emitted frame path) triples."""
+def batch_dataset(items: list[tuple[str, str, list[int]]], frames: int = 12, lengths: list[int] | None = None) -> Any:
+    """One batch from (id, reference text, emitted frame path) triples; ``lengths``: valid frames of each."""
     labels = [ALPHABET.encode(text) for _, text, _ in items]
     width = max(len(label) for label in labels)
     batch = {
         "features": np.stack([path_features(path, frames) for _, _, path in items]),
-        "feature_lengths": np.full(len(items), frames, np.int32),
+        "feature_lengths": np.asarray(lengths or [frames] * len(items), np.int32),
         "labels": np.stack([np.pad(label, (0, width - len(label))) for label in labels]).astype(np.int32),
         "label_lengths": np.asarray([len(label) for label in labels], np.int32),
         "ids": np.asarray([sample_id.encode() for sample_id, _, _ in items]),
@@ -69,6 +70,19 @@ def test_per_file_figures(result: EvaluationResult) -> None:
     right, wrong = sorted(one.samples, key=lambda s: s.wav_filename)
     assert right.loss < wrong.loss  # the model is sure of "ab c", so the wrong reference costs more
     assert right.loss >= 0.0
+
+
+def test_frames_past_the_length_are_ignored_and_the_step_is_reused() -> None:
+    from sttx.core.evaluation import make_eval_step
+
+    items = [("cut.wav", "ab", [*spaced("ab"), 3]), ("full.wav", "abc", spaced("abc"))]  # "c" after the end
+    dataset = batch_dataset(items, lengths=[4, 12])
+    first = evaluate(fake_model, {"x.csv": dataset}, ALPHABET, progress=False)
+    assert {s.wav_filename: s.res for s in first.samples} == {"cut.wav": "ab", "full.wav": "abc"}
+    assert first.files[0].cer == 0.0
+    step = make_eval_step(fake_model)
+    assert make_eval_step(fake_model) is step  # built once per model: no retracing every epoch
+    assert step.experimental_get_tracing_count() == 1
 
 
 def test_report_format_and_order(result: EvaluationResult) -> None:
