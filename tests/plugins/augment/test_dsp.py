@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,7 +23,7 @@ def test_intervals_fit_apart_inside_the_length(length: int, sizes: list[int], se
     assert all(size >= 1 for size in fitted)
     spans = list(zip(starts, fitted, strict=True))
     assert all(start >= 0 and start + size <= length for start, size in spans)
-    assert all(a + la < b for (a, la), (b, _) in zip(spans, spans[1:], strict=False)), "apart, in order"
+    assert all(a + la < b for (a, la), (b, _) in itertools.pairwise(spans)), "apart, in order"
     if length > 1 and sizes:
         assert fitted, "at least one interval fits whenever the length allows"
 
