@@ -1,4 +1,4 @@
-"""Click options for DeepSpeech 0.7's fixed augmentation flags, shared by `sttx train` and `sttx play`."""
+"""Click options for DeepSpeech's fixed augmentation flags (0.6-0.7), shared by `sttx train` and `sttx play`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def legacy_augmentation_options(function: F | None = None, *, hidden: bool = Fal
 
     def decorate(command: F) -> F:
         for flag, (default, kind, text) in reversed(LEGACY_FLAGS.items()):
-            words = f"DeepSpeech 0.7 flag: {text}; mapped onto --augment (docs/augmentations.md)"
+            words = f"DeepSpeech 0.7 flag: {text}; becomes an --augment spec (docs/augmentations.md)"
             # booleans as sttx.cli.options.bool_option makes them: a bare flag or an explicit value
             extra = {"type": click.BOOL, "is_flag": False, "flag_value": "true"} if kind is bool else {"type": kind}
             command = option(f"--{flag}", default=default, help=words, hidden=hidden, **extra)(command)

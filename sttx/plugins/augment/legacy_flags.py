@@ -1,12 +1,10 @@
-"""DeepSpeech 0.7's fixed augmentation flags, mapped onto `--augment` specs for the same plugins (pure, no click).
+"""DeepSpeech's fixed augmentation flags (0.6-0.7, before `--augment`), mapped onto specs (pure, no click).
 
 Each flag becomes a grammar spec with ``p=1`` (the old flags applied to every sample):
 
 ====================================================  =========================================================
 flag (default)                                        spec
 ====================================================  =========================================================
-``--data_aug_features_additive S`` (0: off)           ``add[p=1,domain=features,stddev=S]``
-``--data_aug_features_multiplicative S`` (0: off)     ``multiply[p=1,domain=features,stddev=S]``
 ``--augmentation_spec_dropout_keeprate K`` (1: off)   ``dropout[p=1,domain=spectrogram,rate=1-K]``
 ``--augmentation_freq_and_time_masking`` (off), with  ``frequency_mask[p=1,n=F,size=(R-1)//2~R//2]`` and
 ``_freq_mask_range R`` (5), ``_number_freq_masks F``  ``time_mask[p=1,domain=spectrogram,n=T,size=10Q~10Q]``
@@ -16,13 +14,20 @@ T`` (3)
 with ``_min_pitch lo`` (0.95), ``_max_pitch hi``      ``tempo[p=1,factor=(1+M)/2~(M-1)/2]``
 (1.2), ``_max_tempo M`` (1.2)
 ``--augmentation_speed_up_std S`` (0: off)            ``tempo[p=1,factor=1+S~S]``
+``--data_aug_features_multiplicative S`` (0: off)     ``multiply[p=1,domain=features,stddev=S]``
+``--data_aug_features_additive S`` (0: off)           ``add[p=1,domain=features,stddev=S]``
 ====================================================  =========================================================
 
-Differences, all small: DeepSpeech drew mask widths uniformly from ``0..R-1`` bins or frames; the specs draw
+Smaller differences: DeepSpeech drew mask widths uniformly from ``0..R-1`` bins or frames; the specs draw
 from the same span (a frequency width rounds a uniform draw in ``[(R-1)//2 - R//2, (R-1)//2 + R//2]``; a time
 width of ``10Q~10Q`` ms is uniform over ``0..Q-1`` frames exactly) and a width is at least one. The speed-up
 was ``1 + |N(0, S)|``; the spec draws uniformly in ``[1, 1+2S]`` (same span of likely values, mean 1+S rather
 than 1+0.8S). The dropout keeps the kept values unscaled (TF's dropout scaled them by ``1/K``).
+
+Axes: DeepSpeech's code read the ``[1, frames, bins]`` spectrogram as ``[1, bins, frames]``, so its "frequency"
+masks hid frames, its "time" masks hid bins, its pitch scaled time and its tempo and speed-up scaled frequency.
+The specs apply each to the axis its name says. Order as DeepSpeech: spectrogram steps, then the features'
+multiplicative noise, then the additive.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 from sttx.core.errors import UsageError
 from sttx.core.grammar import format_number
 
-#: flag -> (default, type, help), in DeepSpeech's order of application.
+#: flag -> (default, type, help).
 LEGACY_FLAGS: dict[str, tuple[Any, type, str]] = {
     "augmentation_spec_dropout_keeprate": (1.0, float, "keep rate of spectrogram dropout (1: off)"),
     "augmentation_freq_and_time_masking": (False, bool, "SpecAugment frequency and time masks"),
@@ -110,7 +115,7 @@ def augmentations_from_legacy_flags(values: Mapping[str, Any]) -> list[str]:
     speed = float(_need(values, "augmentation_speed_up_std", lambda v: float(v) >= 0, "a number >= 0"))
     if speed > 0:
         specs.append(f"tempo[p=1,factor={_num(1.0 + speed)}~{_num(speed)}]")
-    for flag, name in (("data_aug_features_additive", "add"), ("data_aug_features_multiplicative", "multiply")):
+    for flag, name in (("data_aug_features_multiplicative", "multiply"), ("data_aug_features_additive", "add")):
         stddev = float(_need(values, flag, lambda v: float(v) >= 0, "a number >= 0"))
         if stddev > 0:
             specs.append(f"{name}[p=1,domain=features,stddev={_num(stddev)}]")

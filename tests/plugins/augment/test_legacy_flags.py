@@ -35,8 +35,8 @@ def test_every_flag_maps_to_a_parsable_spec(registry: AugmentationRegistry) -> N
         "pitch[p=1,pitch=1.075~0.125]",
         "tempo[p=1,factor=1.1~0.1]",
         "tempo[p=1,factor=1.1~0.1]",
-        "add[p=1,domain=features,stddev=0.2]",
         "multiply[p=1,domain=features,stddev=0.1]",
+        "add[p=1,domain=features,stddev=0.2]",
     ]
     for spec in specs:
         assert registry.parse(spec).p == 1.0
