@@ -45,6 +45,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
     "sttx.cli.export",
+    "sttx.cli.evaluate",
     "sttx.cli.transcribe",
     "sttx.plugins.validators.en",
     "sttx.plugins.importers.common_voice",
@@ -52,6 +53,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.librispeech",
     "sttx.plugins.importers.folder",
     "sttx.cli.import_cmd",
+    "sttx.plugins.models.deepspeech",
+    "sttx.cli.train",
 )
 
 _already_reported: set[tuple[str, str]] = set()

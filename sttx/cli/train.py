@@ -1,0 +1,185 @@
+"""`sttx train`: DeepSpeech's training flags (both spellings, absl booleans) over sttx.core.training.train."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from typing import Any
+
+import click
+
+from sttx import hookimpl
+from sttx.cli.options import bool_option, option
+from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+
+_INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
+#: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
+LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+
+#: (flag, default, type, help) of the valued flags, DeepSpeech's names and defaults
+VALUED: tuple[tuple[str, Any, Any, str], ...] = (
+    ("--train_files", "", FileListType(), "Training collections, comma-separated (CSV, SDB, JSONL)."),
+    ("--dev_files", "", FileListType(), "Validation collections, each reported separately."),
+    ("--test_files", "", FileListType(), "Test collections, evaluated after training with the best dev weights."),
+    ("--limit_train", 0, _INT, "At most this many training samples (0: all)."),
+    ("--limit_dev", 0, _INT, "At most this many dev samples per file (0: all)."),
+    ("--limit_test", 0, _INT, "At most this many test samples per file (0: all)."),
+    ("--audio_sample_rate", 16000, _COUNT, "Rate the audio is resampled to."),
+    ("--max_rejected", 0.01, click.FloatRange(min=0), "Fail when more than this share of samples is unusable."),
+    ("--feature_cache", "", click.STRING, "Cache the training features at this path (tf.data cache)."),
+    ("--cache_for_epochs", 0, _INT, "Rebuild the feature cache every N epochs (0: never)."),
+    ("--augmentations_per_epoch", 1, _COUNT, "Augmented copies of each training sample per epoch."),
+    ("--augmentation_clock", "run", click.Choice(["run", "epoch"]), "Ranges move over the run or each epoch."),
+    ("--checkpoint_dir", "", click.STRING, "Load from and save to this dir."),
+    ("--load_checkpoint_dir", "", click.STRING, "Load from this dir [default: --checkpoint_dir]."),
+    ("--save_checkpoint_dir", "", click.STRING, "Save to this dir [default: --checkpoint_dir]."),
+    ("--checkpoint_secs", 600, _INT, "Save a checkpoint this often during an epoch (0: only at epoch ends)."),
+    ("--max_to_keep", 5, _COUNT, "train-<step> checkpoints kept."),
+    ("--load_train", "auto", click.Choice(["auto", "last", "best", "init"]),
+     "auto/last: latest checkpoint (then best); best: best dev; init: fresh weights."),
+    ("--drop_source_layers", 0, _INT, "Re-initialise the last N layers of the loaded model (transfer)."),
+    ("--model", "deepspeech", click.STRING, "Model architecture (a registered name)."),
+    ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
+    ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
+    ("--dropout_rate", 0.05, _FLOAT, "Dropout of layer_1 (share dropped)."),
+    ("--dropout_rate2", -1.0, _FLOAT, "Dropout of layer_2 (-1: --dropout_rate)."),
+    ("--dropout_rate3", -1.0, _FLOAT, "Dropout of layer_3 (-1: --dropout_rate)."),
+    ("--dropout_rate4", 0.0, _FLOAT, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
+    ("--dropout_rate5", 0.0, _FLOAT, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
+    ("--dropout_rate6", -1.0, _FLOAT, "Dropout of layer_5 (-1: --dropout_rate)."),
+    ("--alphabet_config_path", "", click.STRING, "Alphabet file [default: the checkpoint's, else the English one]."),
+    ("--epochs", 75, _INT, "Training epochs."),
+    ("--train_batch_size", 1, _COUNT, "Samples per training batch."),
+    ("--dev_batch_size", 1, _COUNT, "Samples per dev batch."),
+    ("--test_batch_size", 1, _COUNT, "Samples per test batch."),
+    ("--learning_rate", 0.001, click.FloatRange(min=0, min_open=True), "Adam learning rate."),
+    ("--beta1", 0.9, _FLOAT, "Adam beta1."),
+    ("--beta2", 0.999, _FLOAT, "Adam beta2."),
+    ("--epsilon", 1e-8, _FLOAT, "Adam epsilon."),
+    ("--random_seed", 4568, click.INT, "Seed of weights, batch order, augmentations and dropout."),
+    ("--plateau_epochs", 10, _COUNT, "Epochs without dev improvement before the learning rate is reduced."),
+    ("--plateau_reduction", 0.1, click.FloatRange(min=0, min_open=True), "Factor applied on a plateau."),
+    ("--es_epochs", 25, _COUNT, "Epochs without dev improvement before early stop."),
+    ("--es_min_delta", 0.05, _FLOAT, "Smallest dev loss decrease that counts as an improvement."),
+    ("--log_level", 1, click.IntRange(0, 3), "0 DEBUG, 1 INFO, 2 WARN, 3 ERROR."),
+    ("--summary_dir", "", click.STRING, "TensorBoard dir [default: <checkpoint dir>/summaries]."),
+    ("--report_count", 5, _INT, "Best, median and worst test samples printed."),
+    ("--test_output_file", "", click.STRING, "Write every test sample's result to this JSON file."),
+    ("--export_dir", "", click.STRING, "Export the trained model (tflite) into this dir after training."),
+)
+#: boolean flags: bare, with a value, or absl's --noflag
+BOOLEANS: tuple[tuple[str, bool, str], ...] = (
+    ("--reverse_train", False, "With --limit_train, keep the longest samples."),
+    ("--reverse_dev", False, "With --limit_dev, keep the longest samples."),
+    ("--reverse_test", False, "With --limit_test, keep the longest samples."),
+    ("--layer_norm", False, "LayerNorm after the clipped ReLU of layers 1, 2, 3 and 5."),
+    ("--bytes_output_mode", False, "Output UTF-8 bytes instead of an alphabet."),
+    ("--force_initialize_learning_rate", False, "Use --learning_rate even when resuming."),
+    ("--automatic_mixed_precision", False, "bfloat16 on CPUs that have it, float16 on GPUs."),
+    ("--skip_nan", False, "Skip (and count) batches with a NaN or Inf loss instead of stopping."),
+    ("--reduce_lr_on_plateau", False, "Reduce the learning rate when the dev loss stalls."),
+    ("--early_stop", False, "Stop when the dev loss stalls."),
+    ("--show_progressbar", True, "Progress bars on a terminal."),
+)
+
+
+def train_options(function: Any) -> Any:
+    """Every training flag of DeepSpeech 0.9 that sttx implements, with its default."""
+    decorators = [option(flag, default=default, type=kind, help=text) for flag, default, kind, text in VALUED]
+    decorators += [bool_option(flag, default=default, help=text) for flag, default, text in BOOLEANS]
+    decorators.append(option("--augment", multiple=True, type=AugmentationType(),
+                             help="An augmentation name[key=value,...]; repeat to chain."))
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return _legacy_options(function)
+
+
+def _legacy_options(function: Any) -> Any:
+    """DeepSpeech 0.7's fixed augmentation flags, when that plugin is available."""
+    try:
+        from sttx.cli.augment_options import legacy_augmentation_options
+    except ImportError:
+        return function
+    return legacy_augmentation_options(hidden=True)(function)
+
+
+def _explicit(ctx: click.Context) -> set[str]:
+    sources = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {name for name in ctx.params if ctx.get_parameter_source(name) in sources}
+
+
+@click.command("train")
+@train_options
+@click.pass_context
+def train_command(ctx: click.Context, **settings: Any) -> None:
+    """Train an acoustic model (DeepSpeech's flags); without data flags, a short run on the shipped sample corpus.
+
+    Run it again with the same --checkpoint_dir to continue exactly where it stopped.
+    """
+    from sttx.core import sample_job
+    from sttx.core.config import TrainConfig
+    from sttx.core.training import train
+
+    _legacy_to_augment(ctx, settings)
+    logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
+    sample = sample_job.is_sample_job(settings)
+    if sample:
+        settings = sample_job.sample_settings(settings, _explicit(ctx))
+        click.echo(f"No --train_files given: training on the sample corpus {sample_job.SAMPLE_CSV} "
+                   f"(checkpoints in {settings['checkpoint_dir']})")
+    config = TrainConfig(**settings)
+    registries = plugin_manager(ctx).registries()
+    result = train(config, registries)
+    if result.interrupted:
+        args = shlex.join(["sttx", "train", *_original_args(sample, config)])
+        click.echo(f"Stopped by {result.interrupted} at global step {result.global_step}; checkpoint saved to "
+                   f"{result.checkpoint}. Resume with: {args}")
+        return
+    click.echo(f"FINISHED training: {result.epochs_completed} epochs, global step {result.global_step}, "
+               f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
+                                            if result.nan_skipped else ""))
+    if config.export_dir:
+        _export(ctx, config, result)
+    if sample and result.test is not None:
+        click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "
+                   "(an overfit check)")
+        click.echo(sample_job.NEXT_STEPS)
+
+
+def _original_args(sample: bool, config: Any) -> list[str]:
+    """The command line to resume: as typed, plus the sample job's checkpoint dir."""
+    args = sys.argv[2:] if len(sys.argv) > 1 and sys.argv[1] == "train" else []
+    if sample and "--checkpoint_dir" not in " ".join(args):
+        args += ["--checkpoint_dir", config.checkpoint_dir]
+    return args
+
+
+def _legacy_to_augment(ctx: click.Context, settings: dict[str, Any]) -> None:
+    """Fold DeepSpeech 0.7's augmentation flags into --augment."""
+    try:
+        from sttx.cli.augment_options import pop_legacy_augmentations
+    except ImportError:
+        return
+    specs = pop_legacy_augmentations(settings)
+    if specs:
+        parse = AugmentationType().convert
+        settings["augment"] = (*settings["augment"], *(parse(spec, None, ctx) for spec in specs))
+
+
+def _export(ctx: click.Context, config: Any, result: Any) -> None:
+    """Export the best dev checkpoint (else the latest) as .tflite into --export_dir."""
+    from sttx.core.export import export_model
+    from sttx.plugins.exporters.source import ExportSource
+
+    source = ExportSource.from_checkpoint_dir(config.save_dir, dev_files=config.dev_files or config.train_files)
+    exported = export_model(source, config, config.export_dir, ["tflite"],
+                            registry=plugin_manager(ctx).registries().exporters)
+    for name, paths in exported.files.items():
+        click.echo(f"exported {name}: {', '.join(str(path) for path in paths)}")
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """Add ``sttx train``."""
+    cli.add_command(train_command)
