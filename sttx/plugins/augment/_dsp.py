@@ -13,10 +13,15 @@ FRAMES_PER_MS = 1.0 / 20.0
 _SILENCE = 1e-10
 
 
+def peak(audio: np.ndarray) -> float:
+    """The largest magnitude (two reductions, no temporary array)."""
+    return max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
+
+
 def max_dbfs(audio: np.ndarray) -> float:
     """The peak level in DeepSpeech's dBFS: ``20*log10(max|x|) + 3.0103``; -inf for silence."""
-    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-    return 20.0 * math.log10(peak) + DBFS_OFFSET if peak > _SILENCE else -math.inf
+    top = peak(audio)
+    return 20.0 * math.log10(top) + DBFS_OFFSET if top > _SILENCE else -math.inf
 
 
 def gain_db_to_ratio(gain_db: float) -> float:
@@ -25,12 +30,18 @@ def gain_db_to_ratio(gain_db: float) -> float:
 
 
 def normalize(audio: np.ndarray, dbfs: float) -> np.ndarray:
-    """Scale to a peak level of ``dbfs`` and clip to [-1, 1] as DeepSpeech did; silence stays silence."""
+    """A new float32 array scaled to a peak level of ``dbfs``, clipped to [-1, 1] as DeepSpeech did.
+
+    Silence comes back as a silent copy.
+    """
     level = max_dbfs(audio)
     if not math.isfinite(level):
-        return audio
-    scaled = audio * gain_db_to_ratio(dbfs - level)
-    return np.clip(scaled, -1.0, 1.0, out=scaled)
+        return np.array(audio, dtype=np.float32)
+    gain = gain_db_to_ratio(dbfs - level)
+    scaled = np.multiply(audio, np.float32(gain), dtype=np.float32)
+    if gain * peak(audio) > 1.0:
+        np.clip(scaled, -1.0, 1.0, out=scaled)
+    return scaled
 
 
 def units_per_ms(domain: str, sample_rate: int) -> float:

@@ -27,7 +27,7 @@ class Volume(Augmentation):
 
     def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
         """Normalise ``data`` to ``params['dbfs']``."""
-        return normalize(np.array(data, dtype=np.float32), float(params["dbfs"]))
+        return normalize(np.asarray(data), float(params["dbfs"]))
 
 
 @hookimpl
