@@ -88,7 +88,7 @@ def score(csv: Path, checkpoint_dir: Path, limit: int = 0) -> Any:
 
     config = EvaluateConfig(test_files=(str(csv),), checkpoint_dir=str(checkpoint_dir), test_batch_size=32,
                             limit_test=limit, report_count=3, show_progressbar=False)
-    return evaluate_checkpoint(config, get_plugin_manager().registries().sample_formats)
+    return evaluate_checkpoint(config, get_plugin_manager().registries())
 
 
 def epochs_done(checkpoint_dir: Path) -> Any:
@@ -96,7 +96,7 @@ def epochs_done(checkpoint_dir: Path) -> Any:
     from sttx.core import checkpoints
 
     latest = checkpoints.latest(checkpoint_dir)
-    return checkpoints.read_state(latest).get("epoch") if latest else None
+    return checkpoints.read_state(latest).get("loop", {}).get("epoch") if latest else None
 
 
 def corpus_hours(csv: Path) -> float:

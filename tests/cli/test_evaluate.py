@@ -1,0 +1,84 @@
+"""`sttx evaluate` end to end on a small sttx checkpoint and the shipped sample corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sttx.cli import build_cli
+from sttx.core.alphabet import default_alphabet_path, load_alphabet
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sttx" / "data" / "sample" / "sample.csv"
+
+
+@pytest.fixture(scope="module")
+def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A best_dev checkpoint of a tiny deepspeech model, written through the checkpoint module as training does."""
+    from sttx.core import checkpoints
+    from sttx.core.config import TrainConfig
+    from sttx.plugins.models.deepspeech import build_model
+
+    directory = tmp_path_factory.mktemp("run")
+    alphabet = load_alphabet()
+    config = TrainConfig(n_hidden=16)
+    model = build_model(config, alphabet.n_classes)
+    geometry = {"model": "deepspeech", "n_hidden": 16, "relu_clip": 20.0, "layer_norm": False,
+                "n_classes": alphabet.n_classes, "bytes_output_mode": False}
+    variables = checkpoints.tracked_variables(model, None)
+    checkpoints.save(directory, checkpoints.BEST, 7, variables, {"model": geometry, "loop": {"epoch": 1}})
+    (directory / "alphabet.txt").write_bytes(default_alphabet_path().read_bytes())
+    return directory
+
+
+def run(pm, *args: str):
+    return CliRunner().invoke(build_cli(pm), ["evaluate", *args])
+
+
+def test_report_and_json(pm, checkpoint_dir: Path, tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    result = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), "--limit_test", "4",
+                 "--test-batch-size", "4", "--report_count", "1", "--test_output_file", str(output),
+                 "--show_progressbar", "false")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"Test on {SAMPLE} - WER: ") and ", CER: " in lines[0] and ", loss: " in lines[0]
+    assert lines[1] == "-" * 80
+    for title in ("Best WER:", "Median WER:", "Worst WER:"):
+        assert title in lines
+    assert sum(line.startswith(" - wav: ") for line in lines) == 3
+    rows = json.loads(output.read_text(encoding="utf-8"))
+    assert len(rows) == 4
+    transcripts = {line.rsplit(",", 1)[-1] for line in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]}
+    assert all(row["src"] in transcripts and row["loss"] > 0 for row in rows)
+    assert all(row["cer"] >= 0.0 and row["char_length"] == len(row["src"]) for row in rows)
+
+
+def test_load_evaluate_last_without_train_checkpoint_fails(pm, checkpoint_dir: Path) -> None:
+    result = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), "--load_evaluate", "last")
+    assert result.exit_code == 1
+    assert "no sttx checkpoint" in result.output and str(checkpoint_dir) in result.output
+
+
+def test_alphabet_that_does_not_fit_is_a_usage_error(pm, checkpoint_dir: Path, tmp_path: Path) -> None:
+    small = tmp_path / "alphabet.txt"
+    small.write_text("a\nb\n", encoding="utf-8")
+    result = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir),
+                 "--alphabet_config_path", str(small))
+    assert result.exit_code == 2
+    assert "--alphabet_config_path" in result.output and "3 classes" in result.output
+
+
+def test_geometry_and_bytes_checks(pm, checkpoint_dir: Path) -> None:
+    wrong_width = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), "--n_hidden", "32")
+    assert wrong_width.exit_code == 2 and "n_hidden 16" in wrong_width.output
+    not_bytes = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), "--bytes_output_mode")
+    assert not_bytes.exit_code == 2 and "bytes output mode" in not_bytes.output
+
+
+def test_missing_test_file_names_it(pm, checkpoint_dir: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    result = run(pm, "--test_files", str(missing), "--checkpoint_dir", str(checkpoint_dir))
+    assert result.exit_code == 1 and str(missing) in result.output
