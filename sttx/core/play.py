@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -113,7 +114,8 @@ def write_clips(clips: Sequence[Clip], output: Path) -> list[Path]:
     output.mkdir(parents=True, exist_ok=True)
     written = []
     for clip in clips:
-        path = output / f"{clip.index:06d}_{Path(clip.id).stem or 'clip'}.wav"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(clip.id).stem) or "clip"
+        path = output / f"{clip.index:06d}_{stem}.wav"
         write_audio(path, clip.audio, clip.sample_rate)
         written.append(path)
     return written
