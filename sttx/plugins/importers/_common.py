@@ -6,6 +6,7 @@ import concurrent.futures
 import csv
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -86,11 +87,16 @@ def convert_clip(job: tuple[str, str, int]) -> Converted:
 
 
 def convert_all(jobs: Sequence[tuple[str, str, int]], workers: int, show: bool | None = None) -> list[Converted]:
-    """Convert in a process pool (spawned: safe when TensorFlow is loaded), in order, with a progress bar."""
+    """Convert in a process pool, in order, with a progress bar.
+
+    Workers are forked (fast to start) unless TensorFlow is loaded in this process, whose threads make fork
+    unsafe; then they are spawned, which needs the usual ``if __name__ == "__main__":`` guard in scripts.
+    """
     bar = {"total": len(jobs), "desc": "Converting", "unit": "clip", "disable": None if show is None else not show}
     if workers <= 1 or len(jobs) <= 1:
         return [convert_clip(job) for job in tqdm(jobs, **bar)]
-    context = multiprocessing.get_context("spawn")
+    safe_to_fork = os.name == "posix" and "tensorflow" not in sys.modules
+    context = multiprocessing.get_context("fork" if safe_to_fork else "spawn")
     chunk = max(1, min(32, len(jobs) // (workers * 8)))
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(tqdm(pool.map(convert_clip, jobs, chunksize=chunk), **bar))

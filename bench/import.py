@@ -1,0 +1,80 @@
+"""Benchmark: Common Voice mp3 -> 16 kHz wav, in-process (libsndfile + soxr) vs a sox subprocess per clip.
+
+    .venv/bin/python bench/import.py [--clips 80] [--jobs 1,2]
+
+Synthesizes a Common Voice layout with espeak-ng (48 kHz mp3, as Common Voice ships), then converts the same
+clips both ways with each worker count and prints clips/s, audio-seconds/s (x real time) and the ratio.
+The sox way is what DeepSpeech's import_cv2 did (pysox Transformer: one sox process per clip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sttx.plugins.importers._common import convert_all
+from sttx.plugins.importers.espeak import read_sentences, synthesize_corpus
+
+
+def sox_one(job: tuple[str, str]) -> None:
+    source, target = job
+    subprocess.run(["sox", source, "-r", "16000", "-c", "1", "-b", "16", target], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_sox(sources: list[Path], out: Path, jobs: int) -> float:
+    out.mkdir(parents=True)
+    work = [(str(src), str(out / (src.stem + ".wav"))) for src in sources]
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:  # threads only wait on the sox processes
+        list(pool.map(sox_one, work))
+    return time.perf_counter() - start
+
+
+def run_inprocess(sources: list[Path], out: Path, jobs: int) -> float:
+    out.mkdir(parents=True)
+    work = [(str(src), str(out / (src.stem + ".wav")), 16000) for src in sources]
+    start = time.perf_counter()
+    results = convert_all(work, jobs, show=False)  # includes starting the worker processes
+    elapsed = time.perf_counter() - start
+    failed = [r.error for r in results if r.output is None]
+    if failed:
+        raise SystemExit(f"in-process conversion failed: {failed[:3]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=80)
+    parser.add_argument("--jobs", default="1,2")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs per configuration")
+    args = parser.parse_args()
+    if shutil.which("sox") is None:
+        raise SystemExit("sox is not installed")
+    with tempfile.TemporaryDirectory(prefix="sttx-bench-import-") as tmp:
+        root = Path(tmp)
+        report = synthesize_corpus(read_sentences(), root / "cv", count=args.clips, seed=1, layout="cv",
+                                   sample_rate=48000, jobs=2)
+        sources = [root / "cv" / clip.path for clip in report.clips]
+        audio = report.duration
+        print(f"{len(sources)} Common Voice style clips, 48 kHz mp3, {audio:.1f} s of audio")
+        print(f"{'jobs':>4}  {'way':<22} {'clips/s':>8} {'x real time':>12}")
+        for jobs in (int(j) for j in args.jobs.split(",")):
+            timings = {}
+            for way, run in (("sox subprocess/clip", run_sox), ("in-process sf+soxr", run_inprocess)):
+                timings[way] = min(run(sources, root / f"{way[:3]}-{jobs}-{n}", jobs) for n in range(args.repeat))
+                print(f"{jobs:>4}  {way:<22} {len(sources) / timings[way]:>8.1f} {audio / timings[way]:>11.0f}x")
+            ratio = timings["sox subprocess/clip"] / timings["in-process sf+soxr"]
+            print(f"{jobs:>4}  ratio in-process / sox: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
