@@ -107,3 +107,28 @@ def test_parity_fails_when_export_differs(tmp_path: Path, alphabet) -> None:
     with pytest.raises(ParityError, match="tolerance"):
         enforce(report, 1e-3, lossy=False)
     assert enforce(report, 1e-3, lossy=True) is report
+
+
+def test_sttx_checkpoint_export_and_transcribe(tmp_path: Path, alphabet, speech: list[Path]) -> None:
+    """An sttx training checkpoint dir exports with parity (Keras reference) and transcribes as its .tflite."""
+    from types import SimpleNamespace
+
+    from sttx.core import checkpoints
+    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.transcribe import transcribe_paths
+    from sttx.plugins.models.deepspeech import build_model
+
+    model = build_model(SimpleNamespace(n_hidden=32), alphabet.n_classes)
+    rng = np.random.default_rng(9)
+    model.set_weights([w + rng.standard_normal(w.shape).astype(np.float32) * 0.2 for w in model.get_weights()])
+    geometry = {"model": "deepspeech", "n_hidden": 32, "relu_clip": 20.0, "layer_norm": False}
+    checkpoints.save(tmp_path / "ckpt", checkpoints.BEST, 7, checkpoints.tracked_variables(model, None),
+                     {"model": geometry})
+    alphabet.write(tmp_path / "ckpt" / "alphabet.txt")
+    args = ["export", "--checkpoint_dir", str(tmp_path / "ckpt"), "--export_dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    from_checkpoint = transcribe_paths(tmp_path / "ckpt", speech)
+    from_export = transcribe_paths(tmp_path / "out" / "output_graph.tflite", speech)
+    assert [r.text for r in from_checkpoint] == [r.text for r in from_export]
+    assert all(r.text for r in from_export)
