@@ -75,9 +75,8 @@ class LabelFilter:
 
     def __call__(self, sentence: str) -> str | None:
         """The cleaned label, or None when the validator rejects it or the alphabet cannot encode it."""
-        label: str | None = to_ascii(sentence) if self.normalize else sentence
-        if self.validate is not None:
-            label = self.validate(label)
+        text = to_ascii(sentence) if self.normalize else sentence
+        label = self.validate(text) if self.validate is not None else text
         if label is None or (self.alphabet is not None and not self.alphabet.can_encode(label)):
             return None
         return label
@@ -110,7 +109,7 @@ def _validator_from_file(path: Path) -> Validator:
     validate = getattr(module, "validate_label", None)
     if not callable(validate):
         raise UsageError(f"--validate_label_locale {path}: defines no validate_label(label) function")
-    return validate  # type: ignore[no-any-return]
+    return validate
 
 
 @attrs.frozen(kw_only=True)

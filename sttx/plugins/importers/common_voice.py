@@ -12,7 +12,7 @@ from sttx import hookimpl
 from sttx.cli.options import option
 from sttx.core.errors import UsageError
 from sttx.core.importing import CorpusError, ImportReport, RowOutcome
-from sttx.core.registry import Importer
+from sttx.core.registry import Importer, ImporterRegistry
 from sttx.plugins.importers._archive import ARCHIVE_SUFFIXES, extract_archive, is_archive
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
@@ -140,6 +140,6 @@ def cv_command(ctx: click.Context, corpus: Path, sets: str, audio_dir: Path | No
 
 
 @hookimpl
-def register_importers(register):  # type: ignore[no-untyped-def]
+def register_importers(register: ImporterRegistry) -> None:
     register.add("cv", Importer(prepare=prepare_cv, command=cv_command,
                                 description="Common Voice releases (TSVs + clips/*.mp3, or the .tar.gz)"))

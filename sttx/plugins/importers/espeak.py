@@ -22,7 +22,7 @@ from sttx.cli.options import option
 from sttx.core.audio import resample, to_int16
 from sttx.core.errors import SttxError, UsageError
 from sttx.core.importing import CV_COLUMNS, normalize_transcript
-from sttx.core.registry import Importer
+from sttx.core.registry import Importer, ImporterRegistry
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SENTENCES = DATA_DIR / "sentences.txt"
@@ -308,7 +308,7 @@ def espeak_command(sentences: Path, out_dir: Path, speed: str, pitch: str, sampl
 
 
 @hookimpl
-def register_importers(register):  # type: ignore[no-untyped-def]
+def register_importers(register: ImporterRegistry) -> None:
     register.add("espeak", Importer(prepare=prepare_espeak, command=espeak_command,
                                     description="synthesize a corpus with espeak-ng (csv or Common Voice layout)"))
 

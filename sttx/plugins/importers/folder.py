@@ -10,7 +10,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import option
 from sttx.core.importing import CorpusError, ImportReport
-from sttx.core.registry import Importer
+from sttx.core.registry import Importer, ImporterRegistry
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
 
@@ -114,6 +114,6 @@ def folder_command(ctx: click.Context, corpus: Path, manifest: Path | None, out_
 
 
 @hookimpl
-def register_importers(register):  # type: ignore[no-untyped-def]
+def register_importers(register: ImporterRegistry) -> None:
     register.add("folder", Importer(prepare=prepare_folder, command=folder_command,
                                     description="audio files with sibling .txt transcripts, or a CSV/TSV manifest"))

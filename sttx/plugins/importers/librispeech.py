@@ -10,7 +10,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import option
 from sttx.core.importing import CorpusError, ImportReport
-from sttx.core.registry import Importer
+from sttx.core.registry import Importer, ImporterRegistry
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
 
@@ -94,6 +94,6 @@ def librispeech_command(ctx: click.Context, corpus: Path, out_dir: Path | None, 
 
 
 @hookimpl
-def register_importers(register):  # type: ignore[no-untyped-def]
+def register_importers(register: ImporterRegistry) -> None:
     register.add("librispeech", Importer(prepare=prepare_librispeech, command=librispeech_command,
                                          description="LibriSpeech (speaker/chapter folders, .flac + .trans.txt)"))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from sttx import hookimpl
+
+if TYPE_CHECKING:
+    from sttx.core.registry import LabelValidatorRegistry
 
 _REJECT = re.compile(r"[0-9]|[(<\[\]&*{]")
 _SPACES = re.compile(r" {2,}")
@@ -26,5 +30,5 @@ def validate_label_en(label: str) -> str | None:
 
 
 @hookimpl
-def register_label_validators(register):  # type: ignore[no-untyped-def]
+def register_label_validators(register: LabelValidatorRegistry) -> None:
     register.add("en", validate_label_en)
