@@ -158,3 +158,23 @@ def test_no_subprocess_in_the_chain(
     chain = _chain(registry, noise_file)
     out, fired = apply_chain(chain, speechlike(0.5), sample_rate=RATE, clock=0.5, seed=0, epoch=0, index=0)
     assert len(fired) >= 6 and out.dtype == np.float32
+
+
+_WORKER_CHAIN: list[tuple[int, Augmentation]] = []
+
+
+def _worker_run(index: int) -> bytes:
+    audio = speechlike(0.25 + 0.05 * index, seed=index)
+    out, _ = apply_chain(_WORKER_CHAIN, audio, sample_rate=RATE, clock=0.6, seed=8, epoch=1, index=index)
+    return out.tobytes()
+
+
+def test_output_does_not_depend_on_worker_processes(registry: AugmentationRegistry, noise_file: Path) -> None:
+    import multiprocessing
+
+    _WORKER_CHAIN[:] = _chain(registry, noise_file)
+    serial = [_worker_run(index) for index in range(6)]
+    context_ = multiprocessing.get_context("fork")
+    for workers in (1, 3):
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context_) as pool:
+            assert list(pool.map(_worker_run, range(6))) == serial
