@@ -32,9 +32,12 @@ def comb(audio: np.ndarray, delay: int, gain: float) -> np.ndarray:
     thousands of window steps. Echoes below ``1e-6`` of the signal (-120 dB, under 16-bit resolution) stop it.
     """
     layer = audio.copy()
+    scratch = np.empty_like(layer)
     shift, factor = 1, gain
     while shift * delay < len(layer) and factor > _NEGLIGIBLE:
-        layer[shift * delay :] += np.float32(factor) * layer[: -shift * delay]
+        offset = shift * delay
+        echo = np.multiply(layer[:-offset], np.float32(factor), out=scratch[: len(layer) - offset])
+        np.add(layer[offset:], echo, out=layer[offset:])  # echo is a separate buffer: no hidden copy
         shift, factor = shift * 2, factor * factor
     return layer
 
