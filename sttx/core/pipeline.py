@@ -89,18 +89,26 @@ class EpochDatasets:
             )
         return cache
 
+    @property
+    def shuffles(self) -> bool:
+        """Whether batch order is shuffled each epoch (``shuffle_batches``, by default in training only)."""
+        shuffle = self.settings["shuffle_batches"]
+        return self.train if shuffle is None else bool(shuffle)
+
     def plan(self, epoch: int) -> bucketing.Plan:
         """The batches of ``epoch`` in the order they are produced (without a cache)."""
-        shuffle = self.settings["shuffle_batches"]
-        shuffle = self.train if shuffle is None else shuffle
-        seed = self.settings["seed"]
         return bucketing.plan_epoch(
-            self.ordered, self.settings["batch_size"], copies=self.copies, shuffle=shuffle, seed=seed, epoch=epoch
+            self.ordered, self.settings["batch_size"], copies=self.copies, shuffle=self.shuffles,
+            seed=self.settings["seed"], epoch=epoch,
         )
 
     def batches_per_epoch(self) -> int:
         """Batches in one epoch as planned (fewer only when a whole batch was rejected)."""
         return len(self.plan(0).sizes)
+
+    def samples_per_epoch(self) -> int:
+        """Elements in one epoch as planned: kept samples (after ``limit``) times their copies."""
+        return len(self.ordered) * self.copies
 
     def for_epoch(self, epoch: int, skip_batches: int = 0) -> Any:
         """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches."""
@@ -116,7 +124,8 @@ class EpochDatasets:
         dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
-            dataset = dataset.shuffle(buffer, seed=self._shuffle_seed(epoch)) if buffer > 1 else dataset
+            if self.shuffles and buffer > 1:
+                dataset = dataset.shuffle(buffer, seed=self._shuffle_seed(epoch))
             dataset = dataset.skip(skip_batches)
         return dataset.prefetch(tf.data.AUTOTUNE)
 

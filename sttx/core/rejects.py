@@ -17,8 +17,9 @@ UNENCODABLE = "unencodable_transcript"
 UNREADABLE = "unreadable_audio"
 TOO_SHORT = "too_short_for_transcript"
 REASONS = (EMPTY_TRANSCRIPT, UNENCODABLE, UNREADABLE, TOO_SHORT)
-#: Columns of the rejects file (CSV, one line per rejected sample).
+#: Columns of the rejects file (CSV, one line per rejected sample), and its name beside a run's outputs.
 COLUMNS = ("file", "reason", "detail")
+REJECTS_FILE = "rejects.csv"
 
 
 class TooManyRejectsError(SttxError):

@@ -299,3 +299,34 @@ def test_ctc_min_frames() -> None:
     assert ctc_min_frames([1, 2, 3]) == 3
     assert ctc_min_frames([1, 1, 2, 2, 2]) == 8
     assert ctc_min_frames([]) == 0
+
+
+def test_feature_domain_stays_fresh_behind_the_cache(corpus: list[SampleRef], tmp_path: Path) -> None:
+    datasets = make_dataset(
+        corpus[:12], ALPHABET, batch_size=4, train=True, epochs=2, augmentations=[ClockProbe()],
+        feature_cache=str(tmp_path / "features"),
+    )
+    first, second = _clocks(_epoch(datasets, 0)), _clocks(_epoch(datasets, 1))
+    assert first.max() < 0.5 <= second.min()  # the clock moved although the MFCC came from the cache
+
+
+def test_cache_of_other_inputs_is_rebuilt(corpus: list[SampleRef], tmp_path: Path) -> None:
+    path = tmp_path / "features"
+    _epoch(make_dataset(corpus[:8], ALPHABET, batch_size=4, train=True, feature_cache=str(path)), 0)
+    note = Path(f"{path}.sttx.json").read_text()
+    index = Path(f"{path}.index")
+    stamp = index.stat().st_mtime_ns
+    _epoch(make_dataset(corpus[:8], ALPHABET, batch_size=4, train=True, feature_cache=str(path)), 1)
+    assert index.stat().st_mtime_ns == stamp  # same inputs: reused
+    _epoch(make_dataset(corpus[:8], ALPHABET, batch_size=4, train=True, feature_cache=str(path), seed=9), 0)
+    assert Path(f"{path}.sttx.json").read_text() != note
+    assert index.stat().st_mtime_ns != stamp
+
+
+def test_limit_and_reverse(corpus: list[SampleRef]) -> None:
+    sizes = {ref.id: ref.size for ref in corpus}
+    longest = sorted(sizes, key=sizes.__getitem__)[-5:]
+    batches = _epoch(make_dataset(corpus, ALPHABET, batch_size=2, train=False, limit=5, reverse=True), 0)
+    assert sorted(_ids(batches)) == sorted(longest)
+    lengths = np.concatenate([b["feature_lengths"] for b in batches])
+    assert (np.diff(lengths) <= 0).all()
