@@ -19,6 +19,7 @@ from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows
 
 #: the TSVs DeepSpeech's import_cv2 imports (invalidated.tsv is never imported)
 CV_SETS = ("train", "dev", "test", "validated", "other")
+_AUDIO_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg", ".opus")
 
 
 def read_tsv(path: Path, collection: str, clips: Path) -> list[SourceRow]:
@@ -31,7 +32,7 @@ def read_tsv(path: Path, collection: str, clips: Path) -> list[SourceRow]:
                 raise CorpusError(f"{path}: no {' or '.join(sorted(missing))} column in the header")
             rows = []
             for record in reader:
-                clip = (record.get("path") or "").strip()
+                clip = _clip_name(record.get("path"))
                 rows.append(SourceRow(collection=collection, source=path.name, line=reader.line_num,
                                       audio=clips / clip if clip else None, audio_text=clip,
                                       sentence=(record.get("sentence") or "").strip(),
@@ -39,6 +40,12 @@ def read_tsv(path: Path, collection: str, clips: Path) -> list[SourceRow]:
             return rows
     except OSError as error:
         raise CorpusError(f"{path}: cannot read ({error})") from None
+
+
+def _clip_name(path: str | None) -> str:
+    """The clip's file name; early releases left out the .mp3 suffix, which import_cv2 added back too."""
+    clip = (path or "").strip()
+    return clip + ".mp3" if clip and Path(clip).suffix.lower() not in _AUDIO_SUFFIXES else clip
 
 
 def find_release(corpus: Path, extract_dir: Path | None = None) -> Path:

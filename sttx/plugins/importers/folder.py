@@ -34,7 +34,7 @@ def scan_folder(root: Path, skip: Path) -> list[SourceRow]:
     for stem in sorted(set(audio) | set(texts)):
         clip, text = audio.get(stem), texts.get(stem)
         sentence = text.read_text(encoding="utf-8", errors="replace").strip() if text else ""
-        listed = clip or stem.with_suffix(".wav")
+        listed = clip or stem.with_name(stem.name + ".wav")
         rows.append(SourceRow(collection=root.name, source=str((text or listed).relative_to(root)), line=1,
                               audio=clip if clip else listed, audio_text=str(listed.relative_to(root)),
                               sentence=sentence))

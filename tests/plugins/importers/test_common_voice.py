@@ -156,3 +156,12 @@ def test_unusable_corpus_is_one_line_error(tmp_path, pm):
         prepare_cv(tmp_path)
     result = runner.invoke(build_cli(pm), ["import", "cv", str(tmp_path), "--validate_label_locale", "zz"])
     assert result.exit_code == 2 and "unknown label validator 'zz'" in result.output
+
+
+def test_paths_without_mp3_suffix_as_in_early_releases(cv_release, tmp_path):
+    release = copy_release(cv_release, tmp_path / "cv")
+    dev = release / "dev.tsv"
+    dev.write_text(dev.read_text(encoding="utf-8").replace(".mp3\t", "\t"), encoding="utf-8")
+    assert ".mp3" not in dev.read_text(encoding="utf-8")
+    report = prepare_cv(release, options=ImportOptions(label_filter=EN, jobs=1), sets=["dev"])
+    assert report.counts("dev")["imported"] == len(_splits(cv_release, "dev"))
