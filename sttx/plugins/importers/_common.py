@@ -79,6 +79,8 @@ def convert_clip(job: tuple[str, str, int]) -> Converted:
         audio = read_audio(source, target_rate=rate)
     except AudioError as error:
         return Converted(None, error=error.problem)
+    except (ValueError, RuntimeError, MemoryError) as error:  # a decoder's surprise is one bad row, not a crash
+        return Converted(None, error=f"cannot decode ({type(error).__name__}: {error})")
     part = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
     part.write_bytes(encode_audio(audio, rate, _FORMATS[target.suffix.lstrip(".").lower()]))
