@@ -90,7 +90,7 @@ def resolve_label_validator(choice: str | None, registry: LabelValidatorRegistry
     if choice is None:
         log.warning("No --validate_label_locale given: using 'en'; other languages may end up inconsistent.")
         return registry.get("en")
-    if choice.endswith(".py") or Path(choice).is_file():
+    if choice not in registry and (choice.endswith(".py") or Path(choice).is_file()):
         return _validator_from_file(Path(choice))
     return registry.get(choice)
 
