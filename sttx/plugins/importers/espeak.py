@@ -16,6 +16,7 @@ import attrs
 import click
 import numpy as np
 import soundfile
+from tqdm import tqdm
 
 from sttx import hookimpl
 from sttx.cli.options import option
@@ -225,7 +226,8 @@ def synthesize_corpus(
     name = f"common_voice_{locale}_{{:0{width}d}}.mp3" if layout == "cv" else f"{{:0{width}d}}.{audio_format}"
     plans = _plans(sentences, count, voices, seed, speed, pitch)
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:  # the work is in espeak-ng and soxr
-        clips = list(pool.map(lambda p: _write_clip(p, out, name.format(p.index), sample_rate, noise_db), plans))
+        work = pool.map(lambda p: _write_clip(p, out, name.format(p.index), sample_rate, noise_db), plans)
+        clips = list(tqdm(work, total=count, desc="Synthesizing", unit="clip", disable=None))
     if layout == "csv":
         return SynthesisReport(out, layout, tuple(clips), (write_csv(out / csv_name, clips),))
     kept = count - other - invalidated
