@@ -29,7 +29,7 @@ CV_COLUMNS = ("client_id", "path", "sentence", "up_votes", "down_votes", "age", 
 
 #: why a row was not imported, in the order the checks run, with the report's wording
 SKIP_REASONS = {
-    "duplicate": "duplicates an earlier row",
+    "duplicate": "duplicate an earlier row",
     "missing_clip": "have no audio file",
     "unreadable_audio": "have unreadable or zero-byte audio",
     "empty_sentence": "have an empty sentence",
