@@ -54,10 +54,10 @@ def resize_linear(data: np.ndarray, size: int, axis: int) -> np.ndarray:
     count = data.shape[axis]
     if size == count:
         return data
-    source = np.arange(size, dtype=np.float64) * (count / size)
+    source = np.arange(size, dtype=np.float32) * (np.float32(count) / np.float32(size))  # float32, as TF
     low = np.minimum(np.floor(source).astype(np.int64), count - 1)
     high = np.minimum(low + 1, count - 1)
-    weight = (source - low).astype(data.dtype)
+    weight = (source - np.floor(source)).astype(data.dtype)
     shape = [1] * data.ndim
     shape[axis] = size
     weight = weight.reshape(shape)
