@@ -77,14 +77,16 @@ class KerasAcoustic:
     """A Keras model taking MFCC [B, T, 26] and returning logits [B, T, n_classes]."""
 
     def __init__(self, model: Any) -> None:
+        import tensorflow as tf
+
         self.model = model
+        # one graph for every length: eager Keras LSTMs step in Python, which is slow for long clips
+        spec = tf.TensorSpec([1, None, 26], tf.float32)
+        self._forward = tf.function(lambda x: tf.nn.softmax(model(x, training=False)), input_signature=[spec])
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Softmax of the model's logits for one utterance."""
-        import tensorflow as tf
-
-        logits = self.model(tf.constant(features[None], tf.float32), training=False)
-        return tf.nn.softmax(logits[0]).numpy()
+        return self._forward(np.asarray(features[None], np.float32)).numpy()[0]
 
 
 class WeightsAcoustic:
