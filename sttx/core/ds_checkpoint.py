@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,39 @@ def read_flags(path: str | Path) -> dict[str, str]:
     return dict(re.findall(r"^--([A-Za-z0-9_]+)=(.*)$", text, flags=re.MULTILINE))
 
 
-def load_into_model(model: Any, weights: Any) -> None:
-    """Set a DeepSpeech-shaped Keras model's layers (layer_1..3, lstm, layer_5, layer_6) from AcousticWeights."""
+def load_into_model(model: Any, weights: Any, skip: Iterable[str] = ()) -> list[str]:
+    """Set a DeepSpeech-shaped Keras model's layers from AcousticWeights; layers in ``skip`` keep their values.
+
+    :param skip: layer names to leave alone (``sttx.core.transfer.dropped_layers(N)`` for --drop_source_layers)
+    :returns: the layers loaded
+    """
+    skipped, loaded = set(skip), []
     for name, layer in weights.dense.items():
+        if name in skipped:
+            continue
         model.get_layer(name).set_weights([layer.kernel, layer.bias])
         if layer.norm_gamma is not None:
             model.get_layer(f"{name}_norm").set_weights([layer.norm_gamma, layer.norm_beta])
-    model.get_layer("lstm").set_weights([weights.lstm_kernel, weights.lstm_recurrent, weights.lstm_bias])
+        loaded.append(name)
+    if "lstm" not in skipped:
+        model.get_layer("lstm").set_weights([weights.lstm_kernel, weights.lstm_recurrent, weights.lstm_bias])
+        loaded.append("lstm")
+    return loaded
+
+
+def import_into_model(model: Any, path: str | Path, skip: Iterable[str] = ()) -> list[str]:
+    """``--load_checkpoint_dir`` holding a DeepSpeech/Coqui TF1 checkpoint: load it into ``model`` (by layer).
+
+    Raises CheckpointImportError naming the variable when a shape does not fit the model (n_hidden, alphabet).
+    """
+    weights = read_deepspeech_weights(path)
+    for name, layer in weights.dense.items():
+        expected = tuple(model.get_layer(name).get_weights()[0].shape)
+        if name not in set(skip) and expected != layer.kernel.shape:
+            raise CheckpointImportError(
+                f"checkpoint {path}: {name}/weights has shape {layer.kernel.shape}, the model needs {expected}"
+            )
+    return load_into_model(model, weights, skip)
 
 
 def restore_deepspeech(path: str | Path, alphabet_path: str | Path | None = None) -> tuple[Any, Any, float]:

@@ -108,3 +108,21 @@ def test_keras_model_after_import_equals_tf1(checkpoint: Path, values, windows: 
     features = windows[:, 9 * 26 : 10 * 26]  # the centre frame of each window is the feature frame
     logits = model(tf.constant(features[None]), training=False).numpy()[0]
     np.testing.assert_allclose(logits, tf1_logits(values, windows), atol=2e-4)
+
+
+def test_import_into_model_with_dropped_layers(checkpoint: Path) -> None:
+    from types import SimpleNamespace
+
+    from sttx.core.ds_checkpoint import import_into_model
+    from sttx.core.transfer import dropped_layers
+    from sttx.plugins.models.deepspeech import build_model
+
+    model = build_model(SimpleNamespace(n_hidden=24), 29)
+    fresh = model.get_layer("layer_6").get_weights()[0].copy()
+    loaded = import_into_model(model, checkpoint, skip=dropped_layers(1))
+    assert "layer_6" not in loaded and "lstm" in loaded
+    np.testing.assert_array_equal(model.get_layer("layer_6").get_weights()[0], fresh)
+    np.testing.assert_array_equal(model.get_layer("layer_1").get_weights()[0],
+                                  read_deepspeech_weights(checkpoint).dense["layer_1"].kernel)
+    with pytest.raises(CheckpointImportError, match="layer_1/weights"):
+        import_into_model(build_model(SimpleNamespace(n_hidden=16), 29), checkpoint)
