@@ -83,6 +83,45 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
     ("--show_progressbar", True, "Progress bars on a terminal."),
 )
 
+#: DeepSpeech flags accepted so its command lines run unchanged; the export ones go to the exporter, the
+#: decoder and device ones do not change training (sttx evaluates greedily; Keras picks cuDNN by itself)
+COMPAT: tuple[tuple[str, Any, Any], ...] = (
+    ("--export_tflite", True, click.BOOL), ("--export_savedmodel", False, click.BOOL),
+    ("--export_quantize", False, click.BOOL), ("--export_zip", False, click.BOOL),
+    ("--remove_export", False, click.BOOL), ("--n_steps", 16, _COUNT), ("--export_beam_width", 500, _COUNT),
+    ("--export_file_name", "output_graph", click.STRING), ("--export_author_id", "author", click.STRING),
+    ("--export_model_name", "model", click.STRING), ("--export_model_version", "0.0.1", click.STRING),
+    ("--export_contact_info", "", click.STRING), ("--export_license", "", click.STRING),
+    ("--export_language", "", click.STRING), ("--export_description", "", click.STRING),
+    ("--scorer_path", "", click.STRING), ("--scorer", "", click.STRING), ("--beam_width", 1024, _COUNT),
+    ("--lm_alpha", 0.931289039105002, _FLOAT), ("--lm_beta", 1.1834137581510284, _FLOAT),
+    ("--cutoff_prob", 1.0, _FLOAT), ("--cutoff_top_n", 300, _COUNT), ("--load_cudnn", False, click.BOOL),
+    ("--train_cudnn", False, click.BOOL), ("--use_allow_growth", False, click.BOOL),
+    ("--log_placement", False, click.BOOL), ("--inter_op_parallelism_threads", 0, _INT),
+    ("--intra_op_parallelism_threads", 0, _INT), ("--feature_win_len", 32, _COUNT),
+    ("--feature_win_step", 20, _COUNT), ("--read_buffer", "1MB", click.STRING),
+)
+_EXPORT_PREFIXES = ("export_", "remove_export", "n_steps", "scorer")
+
+
+def _compat_option(flag: str, default: Any, kind: Any) -> Any:
+    if kind is click.BOOL:
+        return bool_option(flag, default=default, help="Accepted for DeepSpeech compatibility.")
+    return option(flag, default=default, type=kind, hidden=True, help="Accepted for DeepSpeech compatibility.")
+
+
+def pop_compat(settings: dict[str, Any]) -> dict[str, Any]:
+    """Remove the compatibility flags from ``settings``; returns those the exporter reads."""
+    values = {flag[2:]: settings.pop(flag[2:]) for flag, _, _ in COMPAT}
+    if values.get("scorer") and not values.get("scorer_path"):
+        values["scorer_path"] = values["scorer"]
+    for name, default in (("feature_win_len", 32), ("feature_win_step", 20)):
+        if values[name] != default:
+            from sttx.core.errors import UsageError
+
+            raise UsageError(f"--{name} {values[name]}: sttx computes DeepSpeech's 32 ms / 20 ms MFCC only")
+    return {key: value for key, value in values.items() if key.startswith(_EXPORT_PREFIXES) and value != ""}
+
 
 def train_options(function: Any) -> Any:
     """Every training flag of DeepSpeech 0.9 that sttx implements, with its default."""
@@ -90,6 +129,7 @@ def train_options(function: Any) -> Any:
     decorators += [bool_option(flag, default=default, help=text) for flag, default, text in BOOLEANS]
     decorators.append(option("--augment", multiple=True, type=AugmentationType(),
                              help="An augmentation name[key=value,...]; repeat to chain."))
+    decorators += [_compat_option(flag, default, kind) for flag, default, kind in COMPAT]
     for decorator in reversed(decorators):
         function = decorator(function)
     return _legacy_options(function)
@@ -122,6 +162,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     from sttx.core.training import train
 
     _legacy_to_augment(ctx, settings)
+    export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
     sample = sample_job.is_sample_job(settings)
     if sample:
@@ -140,7 +181,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
                f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
                                             if result.nan_skipped else ""))
     if config.export_dir:
-        _export(ctx, config, result)
+        _export(ctx, config, export_settings)
     if sample and result.test is not None:
         click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "
                    "(an overfit check)")
@@ -167,14 +208,19 @@ def _legacy_to_augment(ctx: click.Context, settings: dict[str, Any]) -> None:
         settings["augment"] = (*settings["augment"], *(parse(spec, None, ctx) for spec in specs))
 
 
-def _export(ctx: click.Context, config: Any, result: Any) -> None:
-    """Export the best dev checkpoint (else the latest) as .tflite into --export_dir."""
-    from sttx.core.export import export_model
+def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
+    """Export the best dev checkpoint (else the latest) into --export_dir, as ``sttx export`` would."""
+    import attrs
+
+    from sttx.core.export import export_model, formats_from_flags
     from sttx.plugins.exporters.source import ExportSource
 
+    formats = formats_from_flags(settings.pop("export_tflite", True), settings.pop("export_savedmodel", False))
     source = ExportSource.from_checkpoint_dir(config.save_dir, dev_files=config.dev_files or config.train_files)
-    exported = export_model(source, config, config.export_dir, ["tflite"],
-                            registry=plugin_manager(ctx).registries().exporters)
+    exported = export_model(source, {**attrs.asdict(config), **settings}, config.export_dir, formats,
+                            registry=plugin_manager(ctx).registries().exporters,
+                            scorer_path=settings.get("scorer_path") or None,
+                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")))
     for name, paths in exported.files.items():
         click.echo(f"exported {name}: {', '.join(str(path) for path in paths)}")
 

@@ -16,27 +16,35 @@ class StopRequest:
     previous ones on exit. A second signal while stopping falls back to the default action.
     """
 
-    def __init__(self) -> None:
-        self.signal: int | None = None
+    def __init__(self, at_step: int | None = None) -> None:
+        """:param at_step: also stop once the global step reaches this value (tests, partial runs)"""
+        self.reason = ""
+        self.at_step = at_step
         self._previous: dict[int, object] = {}
 
     def __bool__(self) -> bool:
-        return self.signal is not None
+        return bool(self.reason)
 
-    def request(self, signum: int = signal.SIGTERM) -> None:
+    def request(self, reason: str = "request") -> None:
         """Ask the loop to stop after the current step."""
-        self.signal = signum
+        self.reason = reason
+
+    def after_step(self, global_step: int) -> bool:
+        """Called by the loop after each step: True when it should checkpoint and stop."""
+        if not self.reason and self.at_step is not None and global_step >= self.at_step:
+            self.reason = f"step limit {self.at_step}"
+        return bool(self.reason)
 
     @property
     def name(self) -> str:
-        """The signal's name, e.g. SIGTERM."""
-        return signal.Signals(self.signal).name if self.signal is not None else ""
+        """Why the run stops, e.g. SIGTERM ('' while running)."""
+        return self.reason
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signal is not None:  # impatient second signal: stop now
+        if self.reason:  # impatient second signal: stop now
             signal.signal(signum, signal.SIG_DFL)
             signal.raise_signal(signum)
-        self.signal = signum
+        self.reason = signal.Signals(signum).name
 
     def __enter__(self) -> StopRequest:
         if threading.current_thread() is threading.main_thread():

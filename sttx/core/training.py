@@ -226,9 +226,10 @@ class Trainer:
                 s.global_step += 1
                 s.step_in_epoch += 1
                 bar.update(s.global_step, meter.loss_sum / max(1, meter.steps), meter.rate)
-                if self.stop or self.checkpoint_due():
+                stopping = self.stop.after_step(s.global_step)
+                if stopping or self.checkpoint_due():
                     self.save()
-                if self.stop:
+                if stopping:
                     return None
         finally:
             bar.close()
@@ -343,5 +344,5 @@ def train(config: Any, registries: Any, *, echo: Echo | None = None, stop: StopR
     :param echo: where the run's lines go (default: stdout, safe alongside progress bars)
     :param stop: set it to stop after the current step; as used here it also catches SIGINT and SIGTERM
     """
-    trainer = Trainer(config, registries, echo or default_echo, stop or StopRequest())
+    trainer = Trainer(config, registries, echo or default_echo, stop if stop is not None else StopRequest())
     return trainer.run()

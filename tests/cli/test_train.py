@@ -1,0 +1,133 @@
+"""`sttx train`: DeepSpeech's flags and spellings, defaults, the sample job's settings, SIGTERM in a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from sttx.cli import build_cli
+from sttx.core import sample_job
+from sttx.core.training import TrainResult
+
+
+@pytest.fixture
+def captured(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Replace the training library by a recorder of the config it receives."""
+    configs: list[Any] = []
+
+    def fake_train(config: Any, registries: Any, **kwargs: Any) -> TrainResult:
+        configs.append(config)
+        return TrainResult(checkpoint_dir=config.save_dir, global_step=0, epochs_completed=0, train_loss=None,
+                           best_dev_loss=None)
+
+    monkeypatch.setattr("sttx.core.training.train", fake_train)
+    return configs
+
+
+def invoke(pm: Any, args: list[str]) -> Any:
+    return CliRunner().invoke(build_cli(pm), ["train", *args], catch_exceptions=False)
+
+
+def test_deepspeech_defaults(pm, captured, tmp_path) -> None:
+    result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    c = captured[0]
+    assert (c.n_hidden, c.epochs, c.learning_rate, c.dropout_rate, c.train_batch_size) == (2048, 75, 0.001, 0.05, 1)
+    assert (c.checkpoint_secs, c.max_to_keep, c.load_train, c.random_seed, c.report_count) == (600, 5, "auto", 4568, 5)
+    assert (c.plateau_epochs, c.plateau_reduction, c.es_epochs, c.es_min_delta) == (10, 0.1, 25, 0.05)
+    assert (c.early_stop, c.reduce_lr_on_plateau, c.show_progressbar, c.relu_clip) == (False, False, True, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--train-files", "a.csv,b.sdb", "--early_stop", "true"], {"train_files": ("a.csv", "b.sdb"),
+                                                                     "early_stop": True}),
+        (["--train_files", "a.csv", "--early_stop"], {"early_stop": True}),
+        (["--train_files", "a.csv", "--noearly_stop"], {"early_stop": False}),
+        (["--train_files", "a.csv", "--early-stop=false", "--es-epochs", "3"], {"early_stop": False, "es_epochs": 3}),
+        (["--train_files", "a.csv", "--noshow_progressbar", "--n_hidden", "100", "--epochs", "200"],
+         {"show_progressbar": False, "n_hidden": 100, "epochs": 200}),
+        (["--train_files", "a.csv", "--dropout_rate", "0.15", "--reduce_lr_on_plateau", "--plateau_epochs", "5",
+          "--automatic_mixed_precision", "--load_train", "best", "--limit_train", "7"],
+         {"dropout_rate": 0.15, "reduce_lr_on_plateau": True, "plateau_epochs": 5,
+          "automatic_mixed_precision": True, "load_train": "best", "limit_train": 7}),
+    ],
+)
+def test_every_deepspeech_spelling_parses(pm, captured, tmp_path, args, expected) -> None:
+    result = invoke(pm, [*args, "--checkpoint_dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for name, value in expected.items():
+        assert getattr(captured[0], name) == value
+
+
+def test_a_deepspeech_command_line_runs_as_written(pm, captured, tmp_path) -> None:
+    line = (f"--train_files train.csv --dev_files dev.csv --test_files test.csv --checkpoint_dir {tmp_path} "
+            "--train_batch_size 32 --dev_batch_size 32 --test_batch_size 32 --n_hidden 2048 --epochs 75 "
+            "--learning_rate 0.0001 --dropout_rate 0.15 --early_stop --es_epochs 10 --scorer kenlm.scorer "
+            "--export_tflite --load_cudnn --lm_alpha 0.75 --feature_cache /tmp/cache --summary_dir /tmp/sum "
+            "--test_output_file out.json --report_count 3 --log_level 1 --bytes_output_mode false "
+            "--alphabet_config_path data/alphabet.txt --random_seed 1 --max_to_keep 3 --checkpoint_secs 60")
+    result = invoke(pm, line.split())
+    assert result.exit_code == 0, result.output
+    assert captured[0].test_batch_size == 32 and captured[0].feature_cache == "/tmp/cache"
+
+
+def test_bad_values_are_usage_errors(pm, captured, tmp_path) -> None:
+    result = invoke(pm, ["--train_files", "a.csv", "--load_train", "sometimes", "--checkpoint_dir", str(tmp_path)])
+    assert result.exit_code == 2 and "sometimes" in result.output
+    result = invoke(pm, ["--train_files", "a.csv"])
+    assert result.exit_code == 2 and "--checkpoint_dir" in result.output
+
+
+def test_no_data_flags_run_the_sample_job(pm, captured) -> None:
+    result = invoke(pm, ["--epochs", "3"])
+    assert result.exit_code == 0, result.output
+    c = captured[0]
+    assert c.train_files == c.test_files == (str(sample_job.SAMPLE_CSV),)
+    assert c.epochs == 3 and c.n_hidden == sample_job.SCHEDULE["n_hidden"]
+    assert Path(c.checkpoint_dir).name.startswith("sttx-sample-")
+    assert sample_job.SAMPLE_CSV.is_file()
+
+
+def test_flags_text_records_every_setting(tmp_path) -> None:
+    from sttx.core.config import TrainConfig
+
+    text = TrainConfig(train_files="a.csv,b.csv", checkpoint_dir=str(tmp_path), early_stop=True).to_flags_text()
+    assert "--train_files=a.csv,b.csv" in text.splitlines()
+    assert "--early_stop=true" in text.splitlines() and "--n_hidden=2048" in text.splitlines()
+
+
+def _write_clips(path: Path) -> str:
+    from tests.core.test_training import write_clips
+
+    return write_clips(path, 2)
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_and_exits_zero_with_a_resume_line(tmp_path) -> None:
+    clips = _write_clips(tmp_path / "two.csv")
+    args = [sys.executable, "-m", "sttx", "train", "--train_files", clips, "--checkpoint_dir", str(tmp_path / "ck"),
+            "--n_hidden", "16", "--epochs", "10000", "--noshow_progressbar", "--checkpoint_secs", "0"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    lines = []
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # wait until it trains
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("Epoch 2 "):
+            break
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(lines) + out
+    assert "Stopped by SIGTERM" in out and "Resume with: sttx train" in out
+    assert list((tmp_path / "ck").glob("train-*"))
