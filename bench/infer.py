@@ -8,6 +8,13 @@ decoding costs little). RTF = seconds of compute per second of audio; the ratio 
 (target <= 1.1). Transcripts are compared with a beam-1 prefix search over sttx's probabilities, which is what
 libstt decodes. ``--libstt`` is a folder with libstt.so and libkenlm.so (default: fetched once with pip download
 of the stt 1.4.0 cp39 wheel into ~/.cache/sttx-bench).
+
+Reading the figures: libstt hard-codes ``SetNumThreads(4)`` and its TFLite 2.9 never applies XNNPACK, so its float
+models run the builtin float FULLY_CONNECTED with a 4-thread pool; on one (or two busy) cores that costs about
+25 ms per LSTM step at n_hidden 512, independent of sttx's graph (TF 2.21's interpreter runs the same file 40x
+faster even without XNNPACK). Quantized models take the hybrid int8 kernels and run fine. With random weights the
+outputs are near-uniform (top-2 gaps of 1e-6), so the TFLite 2.9 and 2.21 hybrid kernels' rounding can flip a
+label at n_hidden >= 512; trained models do not show this (tests/plugins/exporters/test_libstt_trained.py).
 """
 
 from __future__ import annotations

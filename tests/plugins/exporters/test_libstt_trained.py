@@ -1,5 +1,5 @@
 """Slow: a model trained by `sttx train` (overfit on one shipped clip), exported, transcribes real speech in the
-stock libstt exactly as sttx's greedy decoding of its own inference does."""
+stock libstt exactly as a CTC beam search over sttx's own inference does, and close to the sentence."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rapidfuzz.distance import Levenshtein
 
 from sttx.cli import build_cli
+from sttx.core.inference import libstt_features
 from sttx.core.plugins import get_plugin_manager
+from sttx.core.runtimes import TFLiteAcoustic
 from sttx.core.transcribe import transcribe_paths
 from sttx.plugins.exporters.libstt import run_libstt
+from tests.plugins.exporters.ctc_beam import prefix_beam_search
 
+BEAM = 100
 SAMPLE = Path(__file__).resolve().parents[3] / "sttx" / "data" / "sample"
 
 
@@ -39,7 +44,13 @@ def test_trained_model_in_libstt(tmp_path: Path, libstt_dir: Path) -> None:
 
     write_audio(wav, read_audio(clip), 16000)
     model = tmp_path / "out" / "output_graph.tflite"
-    (sttx_result,) = transcribe_paths(tmp_path / "ckpt", [wav])
-    (libstt_result,) = run_libstt(libstt_dir, model, [wav], candidates=1)
-    assert libstt_result.candidates[0][0] == sttx_result.text
-    assert sttx_result.text == row["transcript"]  # the overfit model learned the sentence
+    (sttx_result,) = transcribe_paths(tmp_path / "ckpt", [wav])  # greedy, from the checkpoint
+    (libstt_result,) = run_libstt(libstt_dir, model, [wav], candidates=1, beam_width=BEAM)
+    runtime = TFLiteAcoustic(model)
+    probs = runtime.probabilities(libstt_features(read_audio(wav)))
+    labels, confidence = prefix_beam_search(probs, BEAM, runtime.alphabet().blank)[0]
+    assert libstt_result.candidates[0][0] == runtime.alphabet().decode(labels)
+    assert libstt_result.candidates[0][1] == pytest.approx(confidence, abs=1e-2)
+    # the overfit model learned the sentence: greedy and beam search read it (nearly) as written
+    assert Levenshtein.normalized_distance(sttx_result.text, row["transcript"]) < 0.1
+    assert Levenshtein.normalized_distance(libstt_result.candidates[0][0], row["transcript"]) < 0.1
