@@ -18,7 +18,7 @@ def test_only_float16_scales_the_loss() -> None:
     assert not precision.needs_loss_scaling("mixed_bfloat16")
 
 
-def test_cpu_flags_read_from_cpuinfo(tmp_path) -> None:  # noqa: ANN001
+def test_cpu_flags_read_from_cpuinfo(tmp_path) -> None:
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor : 0\nflags\t\t: fpu avx512_bf16 amx_bf16\n")
     assert {"amx_bf16", "avx512_bf16"} <= precision.cpu_flags(cpuinfo)
