@@ -99,8 +99,8 @@ def read_deepspeech_weights(path: str | Path, relu_clip: float = 20.0) -> Any:
     dense = {}
     for name in DENSE:
         norm = [f"{name}/LayerNorm/gamma", f"{name}/LayerNorm/beta"]
-        extra = [get(v) for v in norm] if all(v in shapes for v in norm) else []
-        dense[name] = Dense(get(f"{name}/weights"), get(f"{name}/bias"), *extra, norm_epsilon=1e-12)
+        gamma, beta = (get(v) for v in norm) if all(v in shapes for v in norm) else (None, None)
+        dense[name] = Dense(get(f"{name}/weights"), get(f"{name}/bias"), gamma, beta, norm_epsilon=1e-12)
     n = dense["layer_5"].kernel.shape[0]
     if f"{LSTM_SCOPE}/kernel" in shapes:
         lstm = split_fused_lstm(get(f"{LSTM_SCOPE}/kernel"), get(f"{LSTM_SCOPE}/bias"))
@@ -108,7 +108,8 @@ def read_deepspeech_weights(path: str | Path, relu_clip: float = 20.0) -> Any:
         lstm = split_cudnn_opaque(get(CUDNN_OPAQUE), dense["layer_3"].kernel.shape[1], n)
     else:
         raise CheckpointImportError(f"checkpoint {prefix} has neither {LSTM_SCOPE}/kernel nor {CUDNN_OPAQUE}")
-    return AcousticWeights(dense, *lstm, relu_clip=relu_clip)
+    kernel, recurrent, bias = lstm
+    return AcousticWeights(dense, kernel, recurrent, bias, relu_clip=relu_clip)
 
 
 def read_flags(path: str | Path) -> dict[str, str]:

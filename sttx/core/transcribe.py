@@ -13,7 +13,7 @@ import attrs
 
 from sttx.core.errors import SttxError, UsageError
 from sttx.core.inference import transcribe_audio
-from sttx.core.vad import VadOptions, vad_segments
+from sttx.core.vad import Segment, VadOptions, vad_segments
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,11 @@ def transcribe_file(acoustic: Any, alphabet: Any, path: Path, vad: VadOptions | 
     from sttx.core.audio import read_audio
 
     audio = read_audio(path)
-    pieces = vad_segments(audio, 16000, vad) if vad else [(0, len(audio) * 1000 // 16000, audio)]
+    pieces = vad_segments(audio, 16000, vad) if vad else [Segment(0, len(audio) * 1000 // 16000, audio)]
     results = []
     for piece in pieces:
-        start, end, samples = (piece.start_ms, piece.end_ms, piece.audio) if vad else piece
-        transcript, _ = transcribe_audio(acoustic, alphabet, samples)
+        start, end = piece.start_ms, piece.end_ms
+        transcript, _ = transcribe_audio(acoustic, alphabet, piece.audio)
         tokens = tuple((token.text, start + token.start_ms) for token in transcript.tokens)
         results.append(SegmentResult(start, end, transcript.text, tokens))
     return FileResult(path, tuple(results))

@@ -60,7 +60,8 @@ def layer_of(variable_name: str) -> str | None:
 def split_variables(names: Iterable[str], drop: int) -> tuple[list[str], list[str]]:
     """(to load, to re-initialise) among checkpoint variable names, by whole layer names."""
     dropped = set(dropped_layers(drop))
-    load, init = [], []
+    load: list[str] = []
+    init: list[str] = []
     for name in names:
         (init if layer_of(name) in dropped else load).append(name)
     return load, init

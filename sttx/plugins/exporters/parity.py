@@ -84,13 +84,14 @@ def compare(
         refs.append(text)
         ref_out.append(ref_text)
         exp_out.append(exp_text)
-    scored = all(text is not None for text in refs)
+    scored = [text for text in refs if text is not None]
+    complete = len(scored) == len(refs)
     return ParityReport(
         export=label,
         clips=len(audios),
         max_abs_diff=diff,
-        checkpoint_wer=word_error_rate(refs, ref_out) if scored else None,
-        export_wer=word_error_rate(refs, exp_out) if scored else None,
+        checkpoint_wer=word_error_rate(scored, ref_out) if complete else None,
+        export_wer=word_error_rate(scored, exp_out) if complete else None,
         same_transcripts=same,
     )
 

@@ -64,8 +64,8 @@ class ExportSource:
         if is_deepspeech_checkpoint(path):
             weights, alphabet, relu_clip = restore_deepspeech(path)
             return cls(acoustic_weights=weights, alphabet=alphabet, relu_clip=relu_clip, **kwargs)
-        model, alphabet, relu_clip = _restore_sttx(Path(path))
-        return cls(model=model, alphabet=alphabet, relu_clip=relu_clip, **kwargs)
+        model, sttx_alphabet, clip = _restore_sttx(Path(path))
+        return cls(model=model, alphabet=sttx_alphabet, relu_clip=clip, **kwargs)
 
 
 def _restore_sttx(path: Path) -> tuple[Any, Alphabet, float | None]:
