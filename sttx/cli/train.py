@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from typing import Any
@@ -161,6 +162,8 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     from sttx.core.config import TrainConfig
     from sttx.core.training import train
 
+    # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(max(settings["log_level"], 2)))
     _legacy_to_augment(ctx, settings)
     export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])

@@ -163,7 +163,7 @@ def read_state(path: str | Path) -> dict[str, Any]:
 
 
 def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str, Any],
-                   skip: frozenset[str] = frozenset()) -> None:
+                   skip: frozenset[str] = frozenset(), trained_with: dict[str, Any] | None = None) -> None:
     """Refuse a checkpoint whose model tensors differ from the model's, naming them and the flag to look at."""
     wanted = {name: [int(d) for d in v.shape] for name, v in variables.items() if not name.startswith("optimizer/")}
     bad = sorted(name for name in wanted if not _skipped(name, skip) and saved.get(name) != wanted[name])
@@ -174,7 +174,9 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
         hint = ("the alphabet differs (--alphabet_config_path, --bytes_output_mode); --drop_source_layers 1 "
                 "re-initialises the output layer to fine-tune on a new alphabet")
     else:
-        hint = "the geometry differs: set --n_hidden (and --layer_norm) as the checkpoint was trained"
+        trained = trained_with or {}
+        as_trained = f" (it was trained with --n_hidden {trained['n_hidden']})" if "n_hidden" in trained else ""
+        hint = f"the geometry differs: set --n_hidden (and --layer_norm) as the checkpoint was trained{as_trained}"
     raise CheckpointMismatchError(f"checkpoint {path} does not fit this model: {details}; {hint}")
 
 
@@ -202,7 +204,7 @@ def restore(path: str | Path, variables: dict[str, Any], *, skip: frozenset[str]
 
     path = Path(path)
     state = read_state(path)
-    check_geometry(path, state.get("shapes", {}), variables, skip)
+    check_geometry(path, state.get("shapes", {}), variables, skip, state.get("model"))
     wanted = {name: v for name, v in variables.items() if not _skipped(name, skip)}
     if skip:
         wanted = {name: v for name, v in wanted.items() if not name.startswith("optimizer/")}

@@ -131,3 +131,14 @@ def test_sigterm_checkpoints_and_exits_zero_with_a_resume_line(tmp_path) -> None
     assert process.returncode == 0, "".join(lines) + out
     assert "Stopped by SIGTERM" in out and "Resume with: sttx train" in out
     assert list((tmp_path / "ck").glob("train-*"))
+
+
+@pytest.mark.slow
+def test_the_main_job_overfits_the_sample_corpus(pm, tmp_path) -> None:  # noqa: ANN001
+    result = CliRunner().invoke(build_cli(pm), ["train", "--checkpoint_dir", str(tmp_path), "--noshow_progressbar"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if line.startswith("Sample corpus WER"))
+    assert float(line.split("CER ")[1].split()[0]) <= 0.10
+    assert "To train on your own data:" in result.output
+    assert not list(tmp_path.glob("*.tflite"))

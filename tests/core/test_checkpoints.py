@@ -103,7 +103,7 @@ def test_another_geometry_is_refused_naming_tensors_and_flag(tmp_path) -> None:
         checkpoints.restore(tmp_path / "train-1", _variables(16))
     message = str(caught.value)
     assert "layer_1/kernel is [494, 8] there, [494, 16] here" in message
-    assert "--n_hidden" in message
+    assert "--n_hidden" in message and "trained with --n_hidden 8" in message
 
 
 def test_another_alphabet_is_refused_unless_the_output_layer_is_dropped(tmp_path) -> None:

@@ -114,7 +114,10 @@ def test_flags_and_alphabet_are_written(tmp_path, clips, pm) -> None:
     flags = (tmp_path / "flags.txt").read_text().splitlines()
     assert "--n_hidden=24" in flags and "--epochs=1" in flags and f"--train_files={clips}" in flags
     assert (tmp_path / "alphabet.txt").read_text().startswith("# ")
-    assert (tmp_path / "summaries" / "train").is_dir()
+    events = list((tmp_path / "summaries" / "train").glob("events.out.tfevents.*"))
+    tags = {value.tag for path in events for event in tf.compat.v1.train.summary_iterator(str(path))
+            for value in event.summary.value}
+    assert {"loss", "learning_rate", "samples_per_second", "input_wait_share"} <= tags
 
 
 def _poisoned(settings: object, n_classes: int) -> object:
