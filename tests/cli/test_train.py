@@ -134,7 +134,7 @@ def test_sigterm_checkpoints_and_exits_zero_with_a_resume_line(tmp_path) -> None
 
 
 @pytest.mark.slow
-def test_the_main_job_overfits_the_sample_corpus(pm, tmp_path) -> None:  # noqa: ANN001
+def test_the_main_job_overfits_the_sample_corpus(pm, tmp_path) -> None:
     result = CliRunner().invoke(build_cli(pm), ["train", "--checkpoint_dir", str(tmp_path), "--noshow_progressbar"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
