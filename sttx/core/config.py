@@ -129,7 +129,7 @@ class TrainConfig:
 
     def to_flags_text(self) -> str:
         """DeepSpeech's flags.txt format: one ``--name=value`` per line, sorted; file lists comma-separated."""
-        lines = []
+        lines: list[str] = []
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
             if field.name == "augment":  # one line each, as absl writes a repeated flag (specs hold commas)

@@ -128,6 +128,9 @@ class Trainer:
             else None
         source = own or checkpoints.choose(c.load_dir, c.load_train)
         if source is None:
+            if not c.train_files:
+                raise checkpoints.CheckpointError(
+                    f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
             return
         is_resume = source.parent.resolve() == Path(c.save_dir or ".").resolve() and not c.drop_source_layers
         skip = frozenset() if is_resume else checkpoints.dropped_layers(c.drop_source_layers)

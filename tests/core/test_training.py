@@ -143,3 +143,13 @@ def test_nan_loss_names_the_files_and_keeps_the_weights(tmp_path, clips, pm) -> 
     keras.utils.set_random_seed(cfg.random_seed)
     initial = build_model(cfg, 29)
     np.testing.assert_array_equal(weights(result)[0], np.asarray(initial.weights[0]))
+
+
+def test_test_files_alone_evaluate_the_checkpoint(tmp_path, clips, whole, pm) -> None:  # noqa: ANN001
+    cfg = config(Path(whole.checkpoint_dir), clips, train_files="", test_files=clips, test_batch_size=3,
+                 test_output_file=str(tmp_path / "out.json"))
+    result = run(cfg, pm.registries())
+    assert result.test is not None and len(result.test.samples) == 3
+    assert "Test on" in "\n".join(result.lines) and (tmp_path / "out.json").is_file()
+    with pytest.raises(Exception, match="nothing to test"):
+        run(attrs.evolve(cfg, checkpoint_dir=str(tmp_path / "empty")), pm.registries())
