@@ -145,7 +145,7 @@ def test_nan_loss_names_the_files_and_keeps_the_weights(tmp_path, clips, pm) -> 
     np.testing.assert_array_equal(weights(result)[0], np.asarray(initial.weights[0]))
 
 
-def test_test_files_alone_evaluate_the_checkpoint(tmp_path, clips, whole, pm) -> None:  # noqa: ANN001
+def test_test_files_alone_evaluate_the_checkpoint(tmp_path, clips, whole, pm) -> None:
     cfg = config(Path(whole.checkpoint_dir), clips, train_files="", test_files=clips, test_batch_size=3,
                  test_output_file=str(tmp_path / "out.json"))
     result = run(cfg, pm.registries())
