@@ -80,9 +80,16 @@ def list_checkpoints(directory: str | Path, kind: str = TRAIN) -> list[tuple[int
 def tracked_variables(model: Any, optimizer: Any | None) -> dict[str, Any]:
     """Every variable a checkpoint holds, by a stable name: the model's weights, then the optimizer's slots."""
     variables = {v.path: v for v in model.weights}
-    if optimizer is not None:
-        for v in optimizer.variables:
-            variables["optimizer/" + v.path.split("/", 1)[-1]] = v
+    if optimizer is None:
+        return variables
+    # Keras numbers optimizer names per process (adam, adam_1...): key them by role instead
+    roles = {optimizer.name: "optimizer"}
+    inner = getattr(optimizer, "inner_optimizer", None)
+    if inner is not None:  # float16 loss scaling wraps Adam
+        roles[inner.name] = "optimizer/inner"
+    for v in optimizer.variables:
+        owner, _, rest = v.path.partition("/")
+        variables[f"{roles.get(owner, 'optimizer/' + owner)}/{rest}"] = v
     return variables
 
 

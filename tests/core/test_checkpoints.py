@@ -132,3 +132,15 @@ def test_restore_for_inference_rebuilds_the_model(tmp_path) -> None:
     features = np.random.default_rng(0).normal(size=(1, 6, 26)).astype(np.float32)
     np.testing.assert_allclose(restored.model(features), model(features), atol=1e-6)
     assert restored.alphabet.n_classes == 29
+
+
+def test_optimizer_variables_have_stable_unique_names() -> None:
+    import keras
+
+    model = build_model(Geometry(8), 29)
+    for optimizer in (keras.optimizers.Adam(), keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam())):
+        optimizer.build(model.trainable_variables)
+        names = list(checkpoints.tracked_variables(model, optimizer))
+        assert len(names) == len(set(names)) == len(model.weights) + len(optimizer.variables)
+        assert "optimizer/iteration" in names or "optimizer/inner/iteration" in names
+        assert any(name.endswith("layer_1_kernel_momentum") for name in names)
