@@ -140,7 +140,7 @@ class TrainConfig:
             elif isinstance(value, bool):
                 value = str(value).lower()
             lines.append(f"--{field.name}={value}")
-        return "\n".join(sorted(lines)) + "\n"
+        return "\n".join(sorted(lines, key=lambda line: line.split("=", 1)[0])) + "\n"  # --augment keeps its order
 
 
 def _spec_text(item: Any) -> str:
