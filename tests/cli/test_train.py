@@ -145,3 +145,11 @@ def test_the_main_job_overfits_the_sample_corpus(pm, tmp_path) -> None:
     assert float(line.split("CER ")[1].split()[0]) <= 0.10
     assert "To train on your own data:" in result.output
     assert not list(tmp_path.glob("*.tflite"))
+
+
+def test_legacy_augmentation_flags_join_augment(pm, captured, tmp_path) -> None:  # noqa: ANN001
+    result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--augment", "volume[p=0.1]",
+                         "--augmentation_freq_and_time_masking"])
+    assert result.exit_code == 0, result.output
+    names = [augmentation.name for augmentation in captured[0].augment]
+    assert names[0] == "volume" and "frequency_mask" in names and "time_mask" in names
