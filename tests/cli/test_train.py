@@ -147,7 +147,7 @@ def test_the_main_job_overfits_the_sample_corpus(pm, tmp_path) -> None:
     assert not list(tmp_path.glob("*.tflite"))
 
 
-def test_legacy_augmentation_flags_join_augment(pm, captured, tmp_path) -> None:  # noqa: ANN001
+def test_legacy_augmentation_flags_join_augment(pm, captured, tmp_path) -> None:
     result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--augment", "volume[p=0.1]",
                          "--augmentation_freq_and_time_masking"])
     assert result.exit_code == 0, result.output
