@@ -66,6 +66,7 @@ def build_model(config: Any, n_classes: int) -> Any:
     import keras
 
     from sttx.core.features import context_windows
+    from sttx.plugins.models.fast_lstm import FastLSTM
 
     n, clip, policy = int(setting(config, "n_hidden")), float(setting(config, "relu_clip")), setting(
         config, "dtype_policy")
@@ -77,58 +78,13 @@ def build_model(config: Any, n_classes: int) -> Any:
     x = windows
     for name in ("layer_1", "layer_2", "layer_3"):
         x = _clipped_dense(x, name, n, clip, rates[name], config, policy)
-    x = projected_lstm_class()(
-        n, return_sequences=True, unit_forget_bias=False, dropout=rates["lstm_input"],
-        recurrent_dropout=rates["lstm_recurrent"], name="lstm", dtype=policy,
-    )(x)
+    x = FastLSTM(n, dropout=rates["lstm_input"], recurrent_dropout=rates["lstm_recurrent"], name="lstm",
+                 dtype=policy)(x)
     x = _clipped_dense(x, "layer_5", n, clip, rates["layer_5"], config, policy)
     logits = keras.layers.Dense(n_classes, name="layer_6", dtype="float32")(x)
     model = keras.Model(features, logits, name="deepspeech")
     model.relu_clip = clip  # read by the exporters
     return model
-
-
-def projected_lstm_class() -> Any:
-    """Keras's LSTM (same weights, names, gate order i, f, c, o) with a faster CPU path for DeepSpeech's use.
-
-    The input projection ``x @ kernel + bias`` of all time steps is one matmul, and only ``h @ recurrent_kernel``
-    stays in the loop; on 2 CPU cores this trains 1.5-3x faster than the generic per-step cell. Anything the
-    fast path does not cover (masks, initial states, recurrent dropout, other backends) uses Keras's own.
-    """
-    import keras
-
-    class ProjectedLSTM(keras.layers.LSTM):
-        def call(self, sequences: Any, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
-            generic = (initial_state is not None or mask is not None or self.recurrent_dropout
-                       or keras.backend.backend() != "tensorflow" or self.go_backwards or not self.return_sequences)
-            if generic:
-                return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
-            return _projected_lstm(self, sequences, training)
-
-    return ProjectedLSTM
-
-
-def _projected_lstm(layer: Any, x: Any, training: bool) -> Any:
-    """Run the LSTM over batch-major ``x`` [B, T, n_in] with tf.scan; returns every step's h [B, T, n]."""
-    import keras
-    import tensorflow as tf
-
-    cell = layer.cell
-    if training and layer.dropout > 0:  # one mask per sequence, as Keras applies input dropout
-        keep = keras.random.dropout(tf.ones_like(x[:, 0, :]), layer.dropout, seed=cell.seed_generator)
-        x = x * keep[:, None, :]
-    kernel, recurrent = tf.cast(cell.kernel, x.dtype), tf.cast(cell.recurrent_kernel, x.dtype)
-    projected = tf.einsum("btn,nm->tbm", x, kernel) + tf.cast(cell.bias, x.dtype)
-
-    def step(carry: tuple[Any, Any], z: Any) -> tuple[Any, Any]:
-        c, h = carry
-        i, f, g, o = tf.split(z + tf.matmul(h, recurrent), 4, axis=1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        return c, tf.sigmoid(o) * tf.tanh(c)
-
-    zeros = tf.zeros([tf.shape(x)[0], cell.units], x.dtype)
-    _, outputs = tf.scan(step, projected, initializer=(zeros, zeros))
-    return tf.transpose(outputs, [1, 0, 2])
 
 
 def _clipped_dense(x: Any, name: str, units: int, clip: float, rate: float, config: Any, policy: str) -> Any:

@@ -28,6 +28,7 @@ class _Cell(keras.layers.Layer):
     def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = units
+        self.unit_forget_bias = False  # as Keras' LSTMCell reports it: DeepSpeech's forget bias is 0
 
     def build(self, input_shape: Any) -> None:
         n = self.units
