@@ -82,3 +82,20 @@ def test_missing_test_file_names_it(pm, checkpoint_dir: Path, tmp_path: Path) ->
     missing = tmp_path / "nope.csv"
     result = run(pm, "--test_files", str(missing), "--checkpoint_dir", str(checkpoint_dir))
     assert result.exit_code == 1 and str(missing) in result.output
+
+
+def test_standalone_evaluation_repeats_the_test_after_training(pm, tmp_path: Path) -> None:
+    """`sttx train --test_files` and then `sttx evaluate` on the same checkpoint print the same figures."""
+    from tests.core.test_training import write_clips
+
+    clips = write_clips(tmp_path / "clips.csv", 3)
+    run_dir = tmp_path / "run"
+    common = ["--test_files", clips, "--test_batch_size", "3", "--report_count", "1", "--show_progressbar", "false"]
+    trained = CliRunner().invoke(build_cli(pm), [
+        "train", "--train_files", clips, "--dev_files", clips, "--checkpoint_dir", str(run_dir), "--n_hidden", "24",
+        "--epochs", "3", "--train_batch_size", "1", "--dev_batch_size", "3", "--learning_rate", "0.003", *common])
+    assert trained.exit_code == 0, trained.output
+    evaluated = run(pm, "--checkpoint_dir", str(run_dir), "--load_evaluate", "best", *common)
+    assert evaluated.exit_code == 0, evaluated.output
+    summary = next(line for line in evaluated.output.splitlines() if line.startswith("Test on "))
+    assert summary in trained.output.splitlines()
