@@ -99,3 +99,17 @@ def test_standalone_evaluation_repeats_the_test_after_training(pm, tmp_path: Pat
     assert evaluated.exit_code == 0, evaluated.output
     summary = next(line for line in evaluated.output.splitlines() if line.startswith("Test on "))
     assert summary in trained.output.splitlines()
+
+
+def test_deepspeech_tf1_checkpoint_is_evaluated(pm, tmp_path: Path) -> None:
+    """A DeepSpeech 0.9 checkpoint dir (TF1 variables, no sttx state) loads into the model and is evaluated."""
+    pytest.importorskip("tensorflow")
+    from tests.core.ds_tf1 import ds_variables, write_checkpoint
+
+    folder = write_checkpoint(tmp_path / "ds", ds_variables(n_hidden=24))
+    output = tmp_path / "ds.json"
+    result = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(folder), "--limit_test", "2",
+                 "--test_batch_size", "2", "--test_output_file", str(output), "--n_hidden", "24")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Test on {SAMPLE} - WER: ")
+    assert len(json.loads(output.read_text(encoding="utf-8"))) == 2
