@@ -12,6 +12,8 @@ weighs on the figures as little as it does in training.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import multiprocessing
 import shutil
 import subprocess
@@ -63,18 +65,20 @@ def make_corpus(directory: Path, clips: int, hours: float = 0.0, seed: int = 0) 
     return refs * repeats, seconds * repeats
 
 
-def best_rate(seconds: float, run: Callable[[], object], repeats: int) -> float:
-    """Audio seconds per wall second, best of ``repeats`` (machine shared with other jobs: best is least noisy)."""
-    times = []
+def best_rates(seconds: float, runners: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Audio seconds per wall second of each runner, best of ``repeats`` rounds that take turns, so that all
+    see the same load on a machine shared with other jobs (the best round is the least disturbed one)."""
+    times: dict[str, list[float]] = {name: [] for name in runners}
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return seconds / min(times)
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: seconds / min(spent) for name, spent in times.items()}
 
 
-def sttx_rate(refs: list[Any], seconds: float, repeats: int, cache: str | None = None) -> float:
-    """x real time of sttx's pipeline, a new epoch each time; with ``cache`` the first epoch fills it untimed."""
+def sttx_runner(refs: list[Any], cache: str | None = None) -> Callable[[], None]:
+    """sttx's pipeline, a new epoch each run; with ``cache`` the first (untimed) epoch fills it."""
     from sttx.core.alphabet import load_alphabet
     from sttx.core.pipeline import make_dataset
 
@@ -87,7 +91,7 @@ def sttx_rate(refs: list[Any], seconds: float, repeats: int, cache: str | None =
         for _ in datasets.for_epoch(next(epoch)):
             pass
 
-    return best_rate(seconds, run, repeats)
+    return run
 
 
 def padding(refs: list[Any]) -> float:
@@ -100,7 +104,7 @@ def padding(refs: list[Any]) -> float:
     return padding_ratio(batch["feature_lengths"] for batch in datasets.for_epoch(0).as_numpy_iterator())
 
 
-def raw_ops_rate(refs: list[Any], seconds: float, repeats: int) -> float:
+def raw_ops_runner(refs: list[Any]) -> Callable[[], None]:
     """decode_wav + AudioSpectrogram + Mfcc in a plain AUTOTUNE tf.data map, as DeepSpeech's graph does it."""
     import tensorflow as tf
 
@@ -119,7 +123,7 @@ def raw_ops_rate(refs: list[Any], seconds: float, repeats: int) -> float:
             pass
 
     run()
-    return best_rate(seconds, run, repeats)
+    return run
 
 
 def _librosa_mfcc(path: str) -> int:
@@ -132,20 +136,15 @@ def _librosa_mfcc(path: str) -> int:
     return int(mfcc.shape[1])
 
 
-def librosa_rate(refs: list[Any], seconds: float, repeats: int) -> float | None:
-    """librosa's MFCC (same window, step, filters and band) over the clips in a 2-process pool."""
-    try:
-        import librosa  # noqa: F401
-    except ImportError:
-        return None
+def librosa_runner(pool: Any, refs: list[Any]) -> Callable[[], None]:
+    """librosa's MFCC (same window, step, filters and band) over the clips in a process pool."""
     paths = [ref.id for ref in refs]
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(_librosa_mfcc, paths[:4])  # import and JIT in the workers before timing
+    pool.map(_librosa_mfcc, paths[:4])  # import and JIT in the workers before timing
 
-        def run() -> None:
-            pool.map(_librosa_mfcc, paths, chunksize=8)
+    def run() -> None:
+        pool.map(_librosa_mfcc, paths, chunksize=8)
 
-        return best_rate(seconds, run, repeats)
+    return run
 
 
 def training_rate(refs: list[Any], steps: int = 3) -> float | None:
@@ -196,17 +195,22 @@ def main() -> None:
         refs, seconds = make_corpus(Path(tmp), args.clips, args.hours)
         print(f"corpus: {len(refs)} clips ({args.clips} files), {seconds / 3600:.2f} h of audio, 2 cores shared; "
               f"x real time, best of {args.repeats}")
-        decode = sttx_rate(refs, seconds, args.repeats)
-        cached = sttx_rate(refs, seconds, args.repeats, cache=str(Path(tmp) / "cache" / "features"))
-        raw = raw_ops_rate(refs, seconds, args.repeats)
+        runners = {"decode": sttx_runner(refs), "cached": sttx_runner(refs, str(Path(tmp) / "cache" / "f")),
+                   "raw": raw_ops_runner(refs)}
+        with contextlib.ExitStack() as stack:
+            if importlib.util.find_spec("librosa") is not None:
+                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(2))
+                runners["librosa"] = librosa_runner(pool, refs)
+            rates = best_rates(seconds, runners, args.repeats)
+        decode, cached, raw = rates["decode"], rates["cached"], rates["raw"]
         print(f"(a) sttx decode+MFCC, batches of 16   {decode:8.0f}x   padding {padding(refs[: args.clips]):.1%} "
               f"over the {args.clips} distinct clips")
         print(f"(b) sttx, feature cache warm          {cached:8.0f}x")
         print(f"    raw AudioSpectrogram+Mfcc map     {raw:8.0f}x   sttx/raw = {decode / raw:.2f}")
-        rosa = librosa_rate(refs, seconds, args.repeats)
-        if rosa is None:
+        if "librosa" not in rates:
             print("    librosa MFCC, 2 processes         skipped: librosa is not installed (pip install librosa)")
         else:
+            rosa = rates["librosa"]
             print(f"    librosa MFCC, 2 processes         {rosa:8.0f}x   sttx/librosa = {decode / rosa:.2f}")
         train = training_rate(refs[: args.clips])
         if train is None:
