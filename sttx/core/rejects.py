@@ -33,7 +33,8 @@ def ctc_min_frames(labels: Sequence[int]) -> int:
 
 
 class RejectLog:
-    """Thread-safe record of rejected samples, by id (one entry per sample, the first reason wins).
+    """Thread-safe record of rejected samples, by id: one entry per sample however many epochs (or copies) meet
+    it, the first reason wins, so ``share`` is the share of distinct samples ever rejected.
 
     :param path: the rejects file (CSV with ``file,reason,detail``), appended to as samples are rejected so a
         crashed run still leaves it; None keeps the log in memory only
