@@ -184,6 +184,8 @@ class Trainer:
         self._step = make_train_step(self.model, self.optimizer, self.strategy, self.config.random_seed)
         dev = None
         while self.state.epoch < self.config.epochs:
+            if self.stop:  # a signal during the dev evaluation: the epoch-end checkpoint is already written
+                return dev, False
             epoch = self.state.epoch
             meter = self.train_epoch(epoch)
             if meter is None:
