@@ -152,3 +152,13 @@ def test_test_files_alone_evaluate_the_checkpoint(tmp_path, clips, whole, pm) ->
     assert "Test on" in "\n".join(result.lines) and (tmp_path / "out.json").is_file()
     with pytest.raises(Exception, match="nothing to test"):
         run(attrs.evolve(cfg, checkpoint_dir=str(tmp_path / "empty")), pm.registries())
+
+
+def test_resume_is_exact_with_lstm_dropout(tmp_path, clips, pm) -> None:  # noqa: ANN001
+    registries = pm.registries()
+    extra = {"dropout_rate4": 0.2, "dropout_rate5": 0.2, "epochs": 1}
+    whole = run(config(tmp_path / "whole", clips, **extra), registries)
+    run(config(tmp_path / "split", clips, **extra), registries, StopRequest(at_step=2))
+    second = run(config(tmp_path / "split", clips, **extra), registries)
+    for a, b in zip(weights(whole), weights(second), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
