@@ -154,7 +154,7 @@ def test_test_files_alone_evaluate_the_checkpoint(tmp_path, clips, whole, pm) ->
         run(attrs.evolve(cfg, checkpoint_dir=str(tmp_path / "empty")), pm.registries())
 
 
-def test_resume_is_exact_with_lstm_dropout(tmp_path, clips, pm) -> None:  # noqa: ANN001
+def test_resume_is_exact_with_lstm_dropout(tmp_path, clips, pm) -> None:
     registries = pm.registries()
     extra = {"dropout_rate4": 0.2, "dropout_rate5": 0.2, "epochs": 1}
     whole = run(config(tmp_path / "whole", clips, **extra), registries)
