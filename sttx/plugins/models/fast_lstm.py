@@ -150,7 +150,6 @@ def _backward(upstream: Any, gates: Any, cells: Any, recurrent: Any, state_mask:
     d_out = tf.transpose(tf.cast(upstream, tf.float32), (1, 0, 2))
     steps, batch, n = tf.shape(gates)[0], tf.shape(gates)[1], tf.shape(cells)[2]
     dtype = recurrent.dtype
-    recurrent_t = tf.transpose(recurrent)  # once: a transposed operand is several times slower per frame
 
     def body(t: Any, dh_next: Any, dc_next: Any, dz_all: Any) -> tuple[Any, ...]:
         i, f, g, o = tf.split(gates[t], 4, axis=1)
@@ -160,7 +159,10 @@ def _backward(upstream: Any, gates: Any, cells: Any, recurrent: Any, state_mask:
         dc = dc_next + dh * o * (1.0 - tanh_c * tanh_c)
         dz = tf.concat([dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g),
                         dh * tanh_c * o * (1.0 - o)], axis=1)
-        dh_prev = tf.cast(tf.matmul(tf.cast(dz, dtype), recurrent_t) * state_mask, tf.float32)
+        # dh = dz @ R^T, computed as (R @ dz^T)^T: batch-sized operands transposed, the [n, 4n] matrix streamed
+        # as stored (about 2x faster than either transposed-R form in bfloat16 here)
+        dh_prev = tf.transpose(tf.matmul(recurrent, tf.transpose(tf.cast(dz, dtype))))
+        dh_prev = tf.cast(dh_prev * state_mask, tf.float32)
         return t - 1, dh_prev, dc * f, dz_all.write(t, dz)
 
     start = (steps - 1, tf.zeros((batch, n), tf.float32), tf.zeros((batch, n), tf.float32),
