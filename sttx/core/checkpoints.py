@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -187,34 +188,24 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
     raise CheckpointMismatchError(f"checkpoint {path} does not fit this model: {details}; {hint}")
 
 
-#: --drop_source_layers N re-initialises the last N of these (DeepSpeech's order; the output layer last)
-DROPPABLE = ("layer_2", "layer_3", "lstm", "layer_5", "layer_6")
-
-
-def dropped_layers(count: int) -> frozenset[str]:
-    """The layers --drop_source_layers ``count`` re-initialises (at most 5: layer_1 is always kept)."""
-    if count >= len(DROPPABLE) + 1:
-        log.warning("--drop_source_layers %d keeps at least layer_1; dropping 5 layers", count)
-    return frozenset(DROPPABLE[-min(count, len(DROPPABLE)):]) if count > 0 else frozenset()
-
-
 def _skipped(name: str, skip: frozenset[str]) -> bool:
-    return name.split("/", 1)[0] in skip or name.split("/", 1)[0].removesuffix("_norm") in skip
+    from sttx.core.transfer import layer_of
+
+    return layer_of(name) in skip
 
 
-def restore(path: str | Path, variables: dict[str, Any], *, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+def restore(path: str | Path, variables: dict[str, Any], *, skip: Iterable[str] = ()) -> dict[str, Any]:
     """Load a checkpoint into ``variables`` (checked first) and return its loop state.
 
-    Layers in ``skip`` (--drop_source_layers) keep their fresh values, and so do the optimizer's variables then.
+    Layers in ``skip`` (``transfer.dropped_layers(N)`` for --drop_source_layers) keep their fresh values, and so
+    do their optimizer slots; the other layers' slots and the optimizer's step count are loaded.
     """
     import tensorflow as tf
 
-    path = Path(path)
+    path, skip = Path(path), frozenset(skip)
     state = read_state(path)
     check_geometry(path, state.get("shapes", {}), variables, skip, state.get("model"))
     wanted = {name: v for name, v in variables.items() if not _skipped(name, skip)}
-    if skip:
-        wanted = {name: v for name, v in wanted.items() if not name.startswith("optimizer/")}
     try:
         tf.train.Checkpoint(**wanted).read(str(path / WEIGHTS)).expect_partial()
     except (tf.errors.OpError, ValueError) as error:

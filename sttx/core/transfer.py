@@ -2,8 +2,12 @@
 
 DeepSpeech drops the last N of (layer_2, layer_3, lstm, layer_5, layer_6): N=1 is the output layer only, N=5
 everything but layer_1; it clamps N >= 6 to 5 with a warning. Its plain substring match also re-initialised
-``beta2_power`` for N=5; sttx matches whole layer names instead. Freezing (a never-released DeepSpeech PR) keeps
-the loaded, *not dropped* layers fixed: ``--freeze_source_layers N`` freezes the first N of the six layers.
+``beta2_power`` for N=5; sttx matches whole layer names instead.
+
+``--freeze_source_layers N`` follows the never-released DeepSpeech PR #3247, whose users pass the same N as to
+``--drop_source_layers``: the same last N layers stay trainable and every other (loaded) layer is kept fixed, so
+``--drop_source_layers 1 --freeze_source_layers 1`` trains only the new output layer. N smaller than the drop
+count would freeze freshly initialised layers and is refused.
 """
 
 from __future__ import annotations
@@ -32,22 +36,28 @@ def dropped_layers(n: int) -> tuple[str, ...]:
 
 
 def frozen_layers(n: int, drop: int = 0) -> tuple[str, ...]:
-    """The layers ``--freeze_source_layers n`` keeps fixed: the first n layers, which must all be loaded."""
+    """The layers ``--freeze_source_layers n`` keeps fixed: all but the last n, which must cover the dropped ones."""
     if n < 0:
         raise UsageError(f"--freeze_source_layers must be 0 or more, not {n}")
-    dropped = set(dropped_layers(drop))
-    frozen = LAYERS[:n]
-    overlap = [name for name in frozen if name in dropped]
-    if overlap or n > len(LAYERS):
+    if n == 0:
+        return ()
+    trainable = dropped_layers(n)
+    if len(dropped_layers(drop)) > len(trainable):
         raise UsageError(
-            f"--freeze_source_layers {n} with --drop_source_layers {drop} would freeze re-initialised layers "
-            f"({', '.join(overlap) or 'more than the model has'}); freeze at most {len(LAYERS) - len(dropped)}"
+            f"--freeze_source_layers {n} with --drop_source_layers {drop} would freeze re-initialised layers; "
+            f"give --freeze_source_layers at least {drop} (the layers it leaves trainable are the dropped ones)"
         )
-    return frozen
+    return tuple(name for name in LAYERS if name not in trainable)
 
 
 def layer_of(variable_name: str) -> str | None:
-    """The layer a variable belongs to: ``layer_3/kernel:0`` -> layer_3, DeepSpeech's LSTM scope -> lstm."""
+    """The layer a variable belongs to: ``layer_3/kernel:0`` -> layer_3, DeepSpeech's LSTM scope -> lstm.
+
+    Optimizer slots as sttx checkpoints name them (``optimizer/layer_6_kernel_momentum``) belong to their layer.
+    """
+    for prefix in ("optimizer/inner/", "optimizer/"):
+        if variable_name.startswith(prefix):
+            return _slot_layer(variable_name[len(prefix):])
     head = variable_name.split("/", 1)[0].split(":", 1)[0]
     if head in LAYERS:
         return head
@@ -55,6 +65,11 @@ def layer_of(variable_name: str) -> str | None:
         if head == f"{layer}_norm":
             return layer
     return "lstm" if head in ("cudnn_lstm", "lstm_cell") else None
+
+
+def _slot_layer(slot: str) -> str | None:
+    """Keras names a slot after its variable's path with ``/`` as ``_``: layer_1_norm_gamma_momentum."""
+    return next((layer for layer in LAYERS if slot.startswith(f"{layer}_")), None)
 
 
 def split_variables(names: Iterable[str], drop: int) -> tuple[list[str], list[str]]:

@@ -10,6 +10,7 @@ import pytest
 
 from sttx.core import checkpoints
 from sttx.core.checkpoints import BEST, TRAIN, CheckpointError, CheckpointMismatchError
+from sttx.core.transfer import dropped_layers
 from sttx.plugins.models.deepspeech import build_model
 
 tf = pytest.importorskip("tensorflow")
@@ -112,15 +113,8 @@ def test_another_alphabet_is_refused_unless_the_output_layer_is_dropped(tmp_path
     with pytest.raises(CheckpointMismatchError, match=r"layer_6/kernel.*--alphabet_config_path.*--drop_source_layers"):
         checkpoints.restore(tmp_path / "train-1", target)
     fresh = target["layer_6/kernel"].numpy().copy()
-    checkpoints.restore(tmp_path / "train-1", target, skip=checkpoints.dropped_layers(1))
+    checkpoints.restore(tmp_path / "train-1", target, skip=dropped_layers(1))
     np.testing.assert_array_equal(target["layer_6/kernel"].numpy(), fresh)
-
-
-def test_dropped_layers_follow_deepspeech_order() -> None:
-    assert checkpoints.dropped_layers(0) == frozenset()
-    assert checkpoints.dropped_layers(1) == {"layer_6"}
-    assert checkpoints.dropped_layers(3) == {"lstm", "layer_5", "layer_6"}
-    assert checkpoints.dropped_layers(9) == {"layer_2", "layer_3", "lstm", "layer_5", "layer_6"}
 
 
 def test_restore_for_inference_rebuilds_the_model(tmp_path) -> None:
