@@ -40,6 +40,7 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--load_train", "auto", click.Choice(["auto", "last", "best", "init"]),
      "auto/last: latest checkpoint (then best); best: best dev; init: fresh weights."),
     ("--drop_source_layers", 0, _INT, "Re-initialise the last N layers of the loaded model (transfer)."),
+    ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
     ("--model", "deepspeech", click.STRING, "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),

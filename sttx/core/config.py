@@ -64,6 +64,7 @@ class TrainConfig:
     max_to_keep: int = attrs.field(default=5, validator=_positive)
     load_train: str = attrs.field(default="auto", validator=_check_load_train)
     drop_source_layers: int = attrs.field(default=0, validator=_non_negative)
+    freeze_source_layers: int = attrs.field(default=0, validator=_non_negative)
     force_initialize_learning_rate: bool = False
     export_dir: str = ""
     # model
@@ -111,6 +112,17 @@ class TrainConfig:
             raise UsageError("--bytes_output_mode and --alphabet_config_path exclude each other")
         if not self.save_dir and self.train_files:
             raise UsageError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
+        self._check_transfer()
+
+    def _check_transfer(self) -> None:
+        from sttx.core.transfer import frozen_layers
+
+        frozen_layers(self.freeze_source_layers, self.drop_source_layers)  # refuses freezing dropped layers
+        if self.drop_source_layers and self.load_dir and Path(self.load_dir).resolve() == Path(self.save_dir or
+                                                                                              ".").resolve():
+            raise UsageError(
+                f"--drop_source_layers {self.drop_source_layers} needs the source as --load_checkpoint_dir and "
+                "another --save_checkpoint_dir (the layers would be dropped again at every restart)")
 
     @property
     def load_dir(self) -> str:

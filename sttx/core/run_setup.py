@@ -83,17 +83,22 @@ def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
 
 
 def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tuple[Any, Any, Any]:
-    """The model from --model, Adam built over its variables, inside the distribution strategy's scope."""
+    """The model from --model, Adam built over its trainable variables, inside the distribution strategy's scope.
+
+    --freeze_source_layers marks its layers non-trainable first, so they get neither gradients nor Adam slots.
+    """
     import keras
     import tensorflow as tf
 
     from sttx.core.train_step import make_optimizer
+    from sttx.core.transfer import apply_freeze
 
     architecture = registries.models.get(config.model)
     strategy = tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
     with strategy.scope():
         model = architecture.build(config, alphabet.n_classes)
+        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0))
         optimizer = make_optimizer(config, config.dtype_policy)
         optimizer.build(model.trainable_variables)
     return model, optimizer, strategy

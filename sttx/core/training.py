@@ -120,29 +120,26 @@ class Trainer:
         self.optimizer.learning_rate = value
 
     def restore(self) -> None:
-        """Resume from the save dir's latest checkpoint, or initialise from --load_checkpoint_dir."""
-        from sttx.core.run_setup import check_alphabet
+        """Resume from the save dir's latest checkpoint, or start from --load_checkpoint_dir (sttx or DeepSpeech)."""
+        from sttx.core import warm_start
 
         c = self.config
-        own = checkpoints.latest(c.save_dir, checkpoints.TRAIN) if c.save_dir and c.load_train in ("auto", "last") \
-            else None
-        source = own or checkpoints.choose(c.load_dir, c.load_train)
-        if source is None:
+        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet)
+        if loaded is None:
             if not c.train_files:
                 raise checkpoints.CheckpointError(
                     f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
             return
-        is_resume = source.parent.resolve() == Path(c.save_dir or ".").resolve() and not c.drop_source_layers
-        skip = frozenset() if is_resume else checkpoints.dropped_layers(c.drop_source_layers)
-        check_alphabet(source.parent, self.alphabet, "layer_6" in skip)
-        saved = checkpoints.restore(source, self.variables, skip=skip)
-        if is_resume:
-            self.state = LoopState.from_json(saved)
-            self.last_checkpoint = source if source.name.startswith(checkpoints.TRAIN) else None
-        if not is_resume or c.force_initialize_learning_rate:
+        path = loaded.source.path
+        if loaded.resumed:
+            self.state = LoopState.from_json(loaded.state)
+            self.last_checkpoint = path if path.name.startswith(checkpoints.TRAIN) else None
+        if not loaded.resumed or c.force_initialize_learning_rate:
             self.learning_rate = c.learning_rate
-        where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if is_resume else "a new run")
-        self.echo(f"Loaded {source} (global step {self.state.global_step}); continuing at {where}")
+        where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
+        self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
+        for note in loaded.notes:
+            self.echo(note)
 
     # -- steps -------------------------------------------------------------------------------------------------
     def run(self) -> TrainResult:
