@@ -34,8 +34,8 @@ BASELINE_CER, BASELINE_WER, TARGET_CER = 0.27, 0.71, 0.20
 
 #: what sttx offers against memorisation, as `sttx train` flags; extra command-line arguments override them
 TRAIN_FLAGS = [
-    "--n_hidden", "768", "--train_batch_size", "16", "--dev_batch_size", "32", "--epochs", "1000",
-    "--learning_rate", "0.0005", "--dropout_rate", "0.25", "--automatic_mixed_precision",
+    "--n_hidden", "512", "--train_batch_size", "16", "--dev_batch_size", "32", "--epochs", "1000",
+    "--learning_rate", "0.001", "--dropout_rate", "0.2", "--automatic_mixed_precision",
     "--reduce_lr_on_plateau", "--plateau_epochs", "2", "--plateau_reduction", "0.3",
     "--augment", "pitch[p=0.3,pitch=1~0.1]", "--augment", "tempo[p=0.3,factor=1~0.15]",
     "--augment", "frequency_mask[p=0.5,n=1:2,size=1:6]", "--augment", "time_mask[p=0.5,n=1:3,size=20:60]",
@@ -117,6 +117,8 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     parser.add_argument("--train_clips", type=int, default=6000)
     parser.add_argument("--dev_clips", type=int, default=300)
     known, train_extra = parser.parse_known_args(extra)
+    if args.n_hidden != 2048:  # bench/train.py's own --n_hidden (for a and b) applies to the trained model too
+        train_extra = ["--n_hidden", str(args.n_hidden), *train_extra]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="sttx-bench-c-"))
     train_csv, dev_csv, synth = make_corpus(workdir, known.train_clips, known.dev_clips)
     print(f"(c) learning: {known.train_clips} train clips ({corpus_hours(train_csv):.2f} h, {len(TRAIN_VOICES)} "
