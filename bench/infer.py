@@ -66,7 +66,7 @@ def speech(folder: Path) -> list[Path]:
 
 def glorot_weights(n_hidden: int, n_classes: int, seed: int = 0):
     """A DeepSpeech-shaped model with Glorot-uniform weights and small random biases."""
-    from sttx.plugins.exporters.weights import AcousticWeights, Dense
+    from sttx.core.acoustic_weights import AcousticWeights, Dense
 
     rng = np.random.default_rng(seed)
 
@@ -112,8 +112,8 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from sttx.core.alphabet import load_alphabet
     from sttx.core.audio import read_audio
+    from sttx.core.export_options import ExportOptions
     from sttx.plugins.exporters.libstt import run_libstt
-    from sttx.plugins.exporters.options import ExportOptions
     from sttx.plugins.exporters.tflite import convert_tflite
     from tests.plugins.exporters.ctc_beam import prefix_beam_search
 

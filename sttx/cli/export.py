@@ -81,7 +81,7 @@ def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]
 @click.pass_context
 def export_command(ctx: click.Context, checkpoint_dir: str, dev_files: list[str], **settings: Any) -> None:
     """Export a checkpoint for inference; every export is checked against the checkpoint right away."""
-    from sttx.plugins.exporters.source import ExportSource
+    from sttx.core.model_source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(checkpoint_dir, dev_files=tuple(dev_files))
     run_export_command(ctx, source, settings)

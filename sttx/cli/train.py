@@ -217,7 +217,7 @@ def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
     import attrs
 
     from sttx.core.export import export_model, formats_from_flags
-    from sttx.plugins.exporters.source import ExportSource
+    from sttx.core.model_source import ExportSource
 
     formats = formats_from_flags(settings.pop("export_tflite", True), settings.pop("export_savedmodel", False))
     source = ExportSource.from_checkpoint_dir(config.save_dir, dev_files=config.dev_files or config.train_files)

@@ -83,7 +83,7 @@ def read_deepspeech_weights(path: str | Path, relu_clip: float = 20.0) -> Any:
     """The 12 (or 14+ with LayerNorm) inference variables of a DeepSpeech checkpoint as AcousticWeights."""
     import tensorflow as tf
 
-    from sttx.plugins.exporters.weights import AcousticWeights, Dense
+    from sttx.core.acoustic_weights import AcousticWeights, Dense
 
     prefix = checkpoint_prefix(path)
     if prefix is None:

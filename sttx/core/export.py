@@ -57,10 +57,9 @@ def export_model(
     :param model_state: an ExportSource, a checkpoint dir, or anything with ``model`` and ``alphabet``
     :param registry: the exporter registry (``pm.registries().exporters``)
     """
+    from sttx.core.export_options import ExportOptions
     from sttx.core.model_card import write_model_card
-    from sttx.plugins.exporters.options import ExportOptions
-    from sttx.plugins.exporters.savedmodel import copy_scorer
-    from sttx.plugins.exporters.source import ExportSource
+    from sttx.core.model_source import ExportSource
 
     exporters = {name: registry.get(name) for name in formats}  # unknown names fail before any work
     target = Path(export_dir)
@@ -77,3 +76,12 @@ def export_model(
         archive = Path(shutil.make_archive(str(target), "zip", root_dir=target))
         log.info("zipped the export to %s", archive)
     return ExportResult(files, card, archive)
+
+
+def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:
+    """Coqui copies the scorer beside the export as ``exported.scorer``."""
+    if not scorer:
+        return None
+    target = Path(export_dir) / "exported.scorer"
+    shutil.copyfile(scorer, target)
+    return target

@@ -97,7 +97,7 @@ class WeightsAcoustic:
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Softmax outputs computed in numpy."""
-        from sttx.plugins.exporters.weights import numpy_forward
+        from sttx.core.acoustic_weights import numpy_forward
 
         logits = numpy_forward(self.weights, flat_windows(features))
         exp = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -134,7 +134,7 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
         return load_model(tflites[0], num_threads)
     if (path / "saved_model.pb").exists():
         return SavedModelAcoustic(path), _dir_alphabet(path)
-    from sttx.plugins.exporters.source import ExportSource
+    from sttx.core.model_source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(path)
     return source.reference(), source.alphabet

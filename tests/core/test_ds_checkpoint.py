@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sttx.core.acoustic_weights import numpy_forward
 from sttx.core.ds_checkpoint import (
     CheckpointImportError,
     is_deepspeech_checkpoint,
@@ -16,7 +17,6 @@ from sttx.core.ds_checkpoint import (
     split_fused_lstm,
 )
 from sttx.core.inference import flat_windows
-from sttx.plugins.exporters.weights import numpy_forward
 from tests.core.ds_tf1 import LSTM, cudnn_opaque, ds_variables, tf1_logits, write_checkpoint
 
 

@@ -38,7 +38,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tupl
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from sttx.core.alphabet import load_alphabet
-    from sttx.plugins.exporters.options import ExportOptions
+    from sttx.core.export_options import ExportOptions
     from sttx.plugins.exporters.tflite import convert_tflite
 
     path = tmp_path_factory.mktemp("model") / "output_graph.tflite"
@@ -86,8 +86,8 @@ def test_all_model_kinds_agree(tmp_path: Path, recording, speech_clip: Path) -> 
     """An export dir, its .tflite, its SavedModel and the DeepSpeech checkpoint give the same transcript."""
     from sttx.core.alphabet import load_alphabet
     from sttx.core.export import export_model
+    from sttx.core.model_source import ExportSource
     from sttx.core.plugins import get_plugin_manager
-    from sttx.plugins.exporters.source import ExportSource
     from tests.core.ds_tf1 import ds_variables, write_checkpoint
 
     checkpoint = write_checkpoint(tmp_path / "ckpt", ds_variables(n_hidden=24))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
+from sttx.core.export_options import ExportOptions
 from sttx.core.registry import Exporter
-from sttx.plugins.exporters.options import ExportOptions
 
 if TYPE_CHECKING:
+    from sttx.core.acoustic_weights import AcousticWeights
     from sttx.core.registry import ExporterRegistry
-    from sttx.plugins.exporters.weights import AcousticWeights
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +86,9 @@ def export_savedmodel(model_state: Any, config: Any, export_dir: str | Path) -> 
     """Write a SavedModel (SERVING tag) with alphabet.txt beside it, then check parity with the checkpoint."""
     import tensorflow as tf
 
+    from sttx.core.model_source import ExportSource
     from sttx.core.runtimes import SavedModelAcoustic
     from sttx.plugins.exporters.parity import check_export_parity
-    from sttx.plugins.exporters.source import ExportSource
 
     source = ExportSource.coerce(model_state)
     options = ExportOptions.from_config(config, relu_clip=source.relu_clip)
@@ -101,15 +100,6 @@ def export_savedmodel(model_state: Any, config: Any, export_dir: str | Path) -> 
     source.alphabet.write(target / "alphabet.txt")
     check_export_parity(source, SavedModelAcoustic(target), str(target), options, lossy=False)
     return [target / "saved_model.pb", target / "variables", target / "alphabet.txt"]
-
-
-def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:
-    """Coqui copies the scorer beside the export as ``exported.scorer``."""
-    if not scorer:
-        return None
-    target = Path(export_dir) / "exported.scorer"
-    shutil.copyfile(scorer, target)
-    return target
 
 
 @hookimpl

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
 from sttx.core.registry import Exporter
-from sttx.plugins.exporters.options import ExportOptions
-from sttx.plugins.exporters.weights import AcousticWeights, acoustic_forward
+from sttx.core.export_options import ExportOptions
+from sttx.core.acoustic_weights import AcousticWeights, acoustic_forward
 
 if TYPE_CHECKING:
     from sttx.core.registry import ExporterRegistry
@@ -92,13 +92,13 @@ def convert_tflite(weights: AcousticWeights, alphabet_blob: bytes, options: Expo
 def export_tflite(model_state: Any, config: Any, export_dir: str | Path) -> list[Path]:
     """Write ``<export_file_name>.tflite``, check its structure, then its parity with the checkpoint.
 
-    :param model_state: an :class:`sttx.plugins.exporters.source.ExportSource` (or anything it accepts)
+    :param model_state: an :class:`sttx.core.model_source.ExportSource` (or anything it accepts)
     :param config: the command's config (DeepSpeech flag names); see :class:`ExportOptions`
     """
     from sttx.core.runtimes import TFLiteAcoustic
     from sttx.plugins.exporters.check import check_tflite
     from sttx.plugins.exporters.parity import check_export_parity
-    from sttx.plugins.exporters.source import ExportSource
+    from sttx.core.model_source import ExportSource
 
     source = ExportSource.coerce(model_state)
     options = ExportOptions.from_config(config, relu_clip=source.relu_clip)

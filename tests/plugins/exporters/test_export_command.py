@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
+from sttx.core.export_options import ExportOptions
 from sttx.core.inference import libstt_features
 from sttx.core.model_card import read_model_card
 from sttx.core.runtimes import SavedModelAcoustic, TFLiteAcoustic, WeightsAcoustic, load_model
-from sttx.plugins.exporters.options import ExportOptions
 from sttx.plugins.exporters.parity import ParityError, compare, enforce
 from tests.core.ds_tf1 import ds_variables, write_checkpoint
 from tests.plugins.exporters.conftest import random_weights

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from sttx.core.audio import read_audio
+from sttx.core.export_options import ExportOptions
 from sttx.core.inference import libstt_features
 from sttx.core.runtimes import TFLiteAcoustic
 from sttx.plugins.exporters.libstt import LibsttError, run_libstt
-from sttx.plugins.exporters.options import ExportOptions
 from sttx.plugins.exporters.tflite import convert_tflite
 from tests.plugins.exporters.ctc_beam import prefix_beam_search
 
@@ -20,7 +20,9 @@ BEAM = 16
 @pytest.fixture(scope="module", params=["float", "quantized", "float16"])
 def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, weights, alphabet) -> Path:
     kind = request.param
-    options = ExportOptions(export_quantize=kind == "quantized", export_float16=kind == "float16", export_beam_width=BEAM)
+    options = ExportOptions(
+        export_quantize=kind == "quantized", export_float16=kind == "float16", export_beam_width=BEAM
+    )
     path = tmp_path_factory.mktemp("libstt") / f"{request.param}.tflite"
     path.write_bytes(convert_tflite(weights, alphabet.serialize(), options))
     return path

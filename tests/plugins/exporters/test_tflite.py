@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from sttx.core.audio import read_audio
+from sttx.core.export_options import ExportOptions
 from sttx.core.inference import libstt_features
+from sttx.core.model_source import ExportSource
 from sttx.core.runtimes import TFLiteAcoustic, WeightsAcoustic
 from sttx.plugins.exporters.check import check_tflite
 from sttx.plugins.exporters.flatbuffer import TFLiteCheckError
-from sttx.plugins.exporters.options import ExportOptions
-from sttx.plugins.exporters.source import ExportSource
 from sttx.plugins.exporters.tflite import _build_graph, convert_tflite, export_tflite
 
 ALLOWED = {"RESHAPE", "FULLY_CONNECTED", "MINIMUM", "UNPACK", "ADD", "SPLIT", "LOGISTIC", "MUL", "TANH",

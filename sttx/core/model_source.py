@@ -31,7 +31,7 @@ class ExportSource:
 
     def weights(self) -> Any:
         """The model as arrays (LSTM in Keras gate order)."""
-        from sttx.plugins.exporters.weights import weights_from_model
+        from sttx.core.acoustic_weights import weights_from_model
 
         if self.acoustic_weights is not None:
             return self.acoustic_weights
