@@ -167,6 +167,8 @@ def evaluate(
     files = []
     for name, dataset in datasets_by_file.items():
         scores = evaluate_dataset(step, dataset, alphabet, desc=Path(name).name, progress=progress)
+        if not scores:
+            log.warning("%s: no sample was evaluated (all rejected or the set is empty); its WER/CER read 0", name)
         files.append(file_result(name, scores, bytes_mode=bytes_mode))
     return EvaluationResult(files=tuple(files), report_count=report_count, bytes_mode=bytes_mode)
 
