@@ -62,9 +62,13 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def libstt_dir(request: pytest.FixtureRequest) -> Path:
+def libstt_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """stt 1.4.0's libstt.so and libkenlm.so, fetched once with pip from the package registry and cached."""
-    cache = Path(request.config.cache.mkdir("sttx-libstt-1.4.0"))
+    pytest_cache = getattr(request.config, "cache", None)  # absent with -p no:cacheprovider
+    if pytest_cache is not None:
+        cache = Path(pytest_cache.mkdir("sttx-libstt-1.4.0"))
+    else:
+        cache = tmp_path_factory.mktemp("sttx-libstt-1.4.0")
     lib = cache / "stt" / "lib"
     if (lib / "libstt.so").exists() and (lib / "libkenlm.so").exists():
         return lib
