@@ -46,6 +46,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
     _, skipped = play.audible(augmentations)
     if skipped:
         click.echo(f"not audible, skipped: {', '.join(skipped)} (spectrogram/feature domain)", err=True)
+    unreadable: list[str] = []
     clips = play.render(
         refs,
         indices,
@@ -53,6 +54,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         sample_rate=kwargs["audio_sample_rate"],
         clock=kwargs["clock"],
         seed=kwargs["seed"],
+        unreadable=unreadable,
     )
     report = (lambda clip: None) if kwargs["quiet"] else (lambda clip: click.echo(clip.describe(), err=kwargs["pipe"]))
     if kwargs["pipe"]:
@@ -65,6 +67,10 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         click.echo(f"wrote {len(play.write_clips(rendered, kwargs['output']))} file(s) to {kwargs['output']}", err=True)
     else:
         _play_or_write(clips, report)
+    for line in unreadable:
+        click.echo(f"skipped: {line}", err=True)
+    if unreadable:
+        click.echo(f"skipped {len(unreadable)} unreadable clip(s)", err=True)
 
 
 def _play_or_write(clips: Any, report: Any) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import attrs
 import numpy as np
 
-from sttx.core.audio import to_int16, write_audio
+from sttx.core.audio import AudioError, to_int16, write_audio
 from sttx.core.augmentation import Augmentation, Fired, apply_chain
 from sttx.core.errors import UsageError
 from sttx.core.grammar import format_value
@@ -93,11 +93,20 @@ def render(
     sample_rate: int = 16000,
     clock: float = 0.5,
     seed: int = 4568,
+    unreadable: list[str] | None = None,
 ) -> Iterator[Clip]:
-    """Decode and augment each selected clip exactly as a training epoch 0 would (same seeds per sample)."""
+    """Decode and augment each selected clip exactly as a training epoch 0 would (same seeds per sample).
+
+    :param unreadable: collects one line per clip that cannot be decoded; such clips are skipped, never fatal
+    """
     chain, _ = audible(augmentations)
     for index in indices:
-        sample = refs[index].load(sample_rate)
+        try:
+            sample = refs[index].load(sample_rate)
+        except AudioError as error:
+            if unreadable is not None:
+                unreadable.append(str(error))
+            continue
         audio, fired = apply_chain(
             chain, sample.audio, sample_rate=sample_rate, clock=clock, seed=seed, epoch=0, index=index
         )

@@ -112,3 +112,23 @@ def test_render_equals_the_training_chain(pm: SttxPluginManager, corpus: Path) -
     )
     assert clip.audio.tobytes() == expected.tobytes() and clip.fired == fired
     assert soundfile.info(refs[2].audio.path).samplerate == RATE
+
+
+def test_unreadable_clips_are_skipped_and_counted(tmp_path):
+    from click.testing import CliRunner
+
+    from sttx.cli import build_cli
+    from sttx.core.plugins import get_plugin_manager
+
+    sample = Path(__file__).resolve().parents[2] / "sttx" / "data" / "sample"
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 4)
+    good = sample / "clips" / "0001.flac"
+    (tmp_path / "set.csv").write_text(
+        f"wav_filename,wav_filesize,transcript\ncorrupt.wav,1028,hello there\n{good},0,the vane\n"
+    )
+    pm = get_plugin_manager(load_entrypoints=False, disabled=set())
+    result = CliRunner().invoke(build_cli(pm), ["play", str(tmp_path / "set.csv"), "--output", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 unreadable clip(s)" in result.output
+    assert "corrupt.wav" in result.output
+    assert len(list((tmp_path / "out").glob("*.wav"))) == 1
