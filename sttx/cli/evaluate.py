@@ -7,6 +7,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import FileListType, plugin_manager
+from sttx.core.tf_runtime import load_tensorflow
 
 
 @click.command("evaluate")
@@ -29,6 +30,7 @@ from sttx.cli.types import FileListType, plugin_manager
 @click.pass_context
 def evaluate_command(ctx: click.Context, **settings: object) -> None:
     """Evaluate a checkpoint on --test_files: per-file WER/CER/loss and best, median and worst samples."""
+    load_tensorflow()
     from sttx.core.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
     from sttx.core.evaluation import format_report
 

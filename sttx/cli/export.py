@@ -10,6 +10,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import FileListType, plugin_manager
+from sttx.core.tf_runtime import load_tensorflow
 
 CARD_OPTIONS = (
     ("--export_author_id", "author", "Author of the model (model card)."),
@@ -81,6 +82,7 @@ def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]
 @click.pass_context
 def export_command(ctx: click.Context, checkpoint_dir: str, dev_files: list[str], **settings: Any) -> None:
     """Export a checkpoint for inference; every export is checked against the checkpoint right away."""
+    load_tensorflow()
     from sttx.core.model_source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(checkpoint_dir, dev_files=tuple(dev_files))

@@ -13,6 +13,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+from sttx.core.tf_runtime import load_tensorflow
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
 #: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
@@ -159,6 +160,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
 
     Run it again with the same --checkpoint_dir to continue exactly where it stopped.
     """
+    load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
     from sttx.core import sample_job
     from sttx.core.config import TrainConfig
     from sttx.core.training import train

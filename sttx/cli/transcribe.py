@@ -8,6 +8,7 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
+from sttx.core.tf_runtime import load_tensorflow
 
 
 @click.command("transcribe")
@@ -26,6 +27,7 @@ def transcribe_command(model: str, audio: tuple[str, ...], recursive: bool, vad:
                        outlier_duration_ms: int, tlog: bool, force: bool, as_json: bool,
                        show_progressbar: bool) -> None:
     """Transcribe AUDIO files or folders with MODEL (export dir, .tflite, SavedModel or checkpoint dir)."""
+    load_tensorflow()
     from sttx.core.transcribe import transcribe_paths
     from sttx.core.vad import VadOptions
 
