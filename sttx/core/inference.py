@@ -8,7 +8,6 @@ sequence at once from a zero state with SAME-padded context windows gives the sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import attrs
@@ -92,13 +91,10 @@ class Transcript:
 
 def greedy_decode(probs: np.ndarray, alphabet: Alphabet) -> Transcript:
     """Best path: argmax per frame, merge repeats, drop blanks (the last class); tokens keep their first frame."""
-    best = np.argmax(probs, axis=1) if len(probs) else np.zeros(0, int)
-    tokens: list[tuple[int, int]] = []
-    previous = alphabet.blank
-    for step, label in enumerate(int(v) for v in best):
-        if label != previous and label != alphabet.blank:
-            tokens.append((label, step))
-        previous = label
+    from sttx.core.decoding import greedy_decode as best_path
+
+    path = best_path(np.asarray(probs).reshape(-1, alphabet.n_classes), blank=alphabet.blank)
+    tokens = [(int(label), int(step)) for label, step in zip(path.labels, path.frames, strict=True)]
     if getattr(alphabet, "is_bytes", False):
         text = alphabet.decode([label for label, _ in tokens])
         return Transcript(text, tuple(Token(alphabet.decode([label]), step) for label, step in tokens))
@@ -110,12 +106,3 @@ def transcribe_audio(acoustic: Acoustic, alphabet: Alphabet, audio: np.ndarray) 
     """Features with libstt's framing, probabilities, greedy transcript: (transcript, probabilities)."""
     probs = acoustic.probabilities(libstt_features(audio))
     return greedy_decode(probs, alphabet), probs
-
-
-def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float:
-    """Corpus WER: total word edit distance over total reference words (DeepSpeech's definition)."""
-    from rapidfuzz.distance import Levenshtein
-
-    distance = sum(Levenshtein.distance(r.split(), h.split()) for r, h in zip(references, hypotheses, strict=True))
-    words = sum(len(r.split()) for r in references)
-    return distance / words if words else 0.0

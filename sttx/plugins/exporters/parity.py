@@ -13,7 +13,8 @@ import attrs
 import numpy as np
 
 from sttx.core.errors import SttxError
-from sttx.core.inference import Acoustic, greedy_decode, libstt_features, word_error_rate
+from sttx.core.inference import Acoustic, greedy_decode, libstt_features
+from sttx.core.metrics import word_error_rate
 
 log = logging.getLogger(__name__)
 
