@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
-from sttx.core.registry import Exporter
-from sttx.core.export_options import ExportOptions
 from sttx.core.acoustic_weights import AcousticWeights, acoustic_forward
+from sttx.core.export_options import ExportOptions
+from sttx.core.registry import Exporter
 
 if TYPE_CHECKING:
     from sttx.core.registry import ExporterRegistry
@@ -95,10 +95,10 @@ def export_tflite(model_state: Any, config: Any, export_dir: str | Path) -> list
     :param model_state: an :class:`sttx.core.model_source.ExportSource` (or anything it accepts)
     :param config: the command's config (DeepSpeech flag names); see :class:`ExportOptions`
     """
+    from sttx.core.model_source import ExportSource
     from sttx.core.runtimes import TFLiteAcoustic
     from sttx.plugins.exporters.check import check_tflite
     from sttx.plugins.exporters.parity import check_export_parity
-    from sttx.core.model_source import ExportSource
 
     source = ExportSource.coerce(model_state)
     options = ExportOptions.from_config(config, relu_clip=source.relu_clip)
