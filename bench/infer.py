@@ -1,13 +1,14 @@
 """Benchmark: real-time factor of sttx's .tflite inference next to the stock libstt 1.4 running the same file.
 
-Run: ``.venv/bin/python bench/infer.py [--hidden 2048 512] [--rounds 3] [--libstt DIR]``. For each n_hidden it
-exports a float and a dynamic-range-quantized .tflite of a random DeepSpeech-shaped model, then times on one
-pinned core, best of ``--rounds``: sttx (MFCC with libstt's framing + TF's TFLite interpreter, one thread, n_steps
-chunks) and libstt (``STT_SpeechToTextWithMetadata`` in a child process pinned to the same core, beam width 1 so
-decoding costs little). RTF = seconds of compute per second of audio; the ratio is sttx time / libstt time
-(target <= 1.1). Transcripts are compared with a beam-1 prefix search over sttx's probabilities, which is what
-libstt decodes. ``--libstt`` is a folder with libstt.so and libkenlm.so (default: fetched once with pip download
-of the stt 1.4.0 cp39 wheel into ~/.cache/sttx-bench).
+Run: ``.venv/bin/python bench/infer.py [--hidden 2048 512] [--rounds 3] [--libstt DIR] [--checkpoint_dir
+DIR...]``. For each n_hidden it exports a float and a dynamic-range-quantized .tflite of a random DeepSpeech-
+shaped model (and of each trained checkpoint given), then times on one pinned core, best of ``--rounds``: sttx
+(MFCC with libstt's framing + TF's TFLite interpreter, one thread, n_steps chunks) and libstt
+(``STT_SpeechToTextWithMetadata`` in a child process pinned to the same core, beam width 1 so decoding costs
+little). RTF = seconds of compute per second of audio; the ratio is sttx time / libstt time (target <= 1.1).
+Transcripts are compared with a beam-1 prefix search over sttx's probabilities, which is what libstt decodes.
+``--libstt`` is a folder with libstt.so and libkenlm.so (default: fetched once with pip download of the stt 1.4.0
+cp39 wheel into ~/.cache/sttx-bench).
 
 Reading the figures: libstt hard-codes ``SetNumThreads(4)`` and its TFLite 2.9 never applies XNNPACK, so its float
 models run the builtin float FULLY_CONNECTED with a 4-thread pool; on one (or two busy) cores that costs about
@@ -104,6 +105,8 @@ def main() -> None:
     parser.add_argument("--libstt", type=Path, default=None)
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
     parser.add_argument("--clips", type=int, default=len(SENTENCES), help="How many of the sentences to use.")
+    parser.add_argument("--checkpoint_dir", type=Path, nargs="*", default=[],
+                        help="Trained sttx checkpoint dirs to time as well (their weights instead of random ones).")
     args = parser.parse_args()
     os.sched_setaffinity(0, {args.cpu})
     import tensorflow as tf
@@ -125,10 +128,16 @@ def main() -> None:
         seconds = sum(len(c) for c in clips) / 16000
         print(f"{len(wavs)} clips, {seconds:.1f} s of audio, one core (cpu {args.cpu}), best of {args.rounds}")
         print(f"{'model':<18}{'sttx RTF':>10}{'libstt RTF':>12}{'ratio':>8}  transcripts")
-        for n_hidden in args.hidden:
-            weights = glorot_weights(n_hidden, alphabet.n_classes)
+        models = [(f"{n}", glorot_weights(n, alphabet.n_classes), alphabet) for n in args.hidden]
+        for directory in args.checkpoint_dir:
+            from sttx.core.model_source import ExportSource
+
+            source = ExportSource.from_checkpoint_dir(directory)
+            weights = source.weights()
+            models.append((f"trained {weights.n_hidden}", weights, source.alphabet))
+        for name, weights, alphabet in models:
             for kind in ("float", "quantized"):
-                path = Path(scratch) / f"{n_hidden}_{kind}.tflite"
+                path = Path(scratch) / f"{name.replace(' ', '_')}_{kind}.tflite"
                 options = ExportOptions(export_quantize=kind == "quantized", export_beam_width=1)
                 path.write_bytes(convert_tflite(weights, alphabet.serialize(), options))
                 sttx_time, probs = time_sttx(path, clips, args.rounds)
@@ -139,7 +148,7 @@ def main() -> None:
                     r.candidates[0][0] == alphabet.decode(prefix_beam_search(p, 1, alphabet.blank)[0][0])
                     for r, p in zip(results, probs, strict=True)
                 )
-                label = f"{n_hidden} {kind}"
+                label = f"{name} {kind}"
                 print(f"{label:<18}{sttx_time / seconds:>10.4f}{libstt_time / seconds:>12.4f}"
                       f"{sttx_time / libstt_time:>8.2f}  {same}/{len(wavs)} identical", flush=True)
                 path.unlink()
