@@ -65,6 +65,18 @@ def speech(folder: Path) -> list[Path]:
     return paths
 
 
+def as_wavs(paths: list[Path], folder: Path) -> list[Path]:
+    """Any audio sttx reads, as the 16 kHz 16-bit wav files libstt takes."""
+    from sttx.core.audio import read_audio, write_audio
+
+    wavs = []
+    for index, path in enumerate(paths):
+        wav = folder / f"given{index}.wav"
+        write_audio(wav, read_audio(path), 16000)
+        wavs.append(wav)
+    return wavs
+
+
 def glorot_weights(n_hidden: int, n_classes: int, seed: int = 0):
     """A DeepSpeech-shaped model with Glorot-uniform weights and small random biases."""
     from sttx.core.acoustic_weights import AcousticWeights, Dense
@@ -104,7 +116,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--libstt", type=Path, default=None)
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
-    parser.add_argument("--clips", type=int, default=len(SENTENCES), help="How many of the sentences to use.")
+    parser.add_argument("--clips", type=int, default=None, help="How many of the clips to use (default: all).")
+    parser.add_argument("--audio", type=Path, nargs="*", default=[],
+                        help="Clips to transcribe instead of the synthesized sentences (e.g. the shipped sample).")
     parser.add_argument("--checkpoint_dir", type=Path, nargs="*", default=[],
                         help="Trained sttx checkpoint dirs to time as well (their weights instead of random ones).")
     args = parser.parse_args()
@@ -123,7 +137,7 @@ def main() -> None:
     lib = args.libstt or fetch_libstt(Path.home() / ".cache" / "sttx-bench")
     alphabet = load_alphabet()
     with tempfile.TemporaryDirectory() as scratch:
-        wavs = speech(Path(scratch))[: args.clips]
+        wavs = (as_wavs(args.audio, Path(scratch)) if args.audio else speech(Path(scratch)))[: args.clips]
         clips = [read_audio(wav) for wav in wavs]
         seconds = sum(len(c) for c in clips) / 16000
         print(f"{len(wavs)} clips, {seconds:.1f} s of audio, one core (cpu {args.cpu}), best of {args.rounds}")
