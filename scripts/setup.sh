@@ -20,20 +20,21 @@ if ((${#missing[@]})); then
     fi
 fi
 
-PYTHON=${PYTHON:-}
-if [[ -z $PYTHON ]]; then
-    for candidate in python3.13 python3.12 python3.11 python3; do
-        if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-            PYTHON=$candidate
-            break
-        fi
-    done
-fi
-if [[ -z $PYTHON ]]; then
-    echo "sttx setup: Python >= 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
-    exit 1
-fi
 if [[ ! -x .venv/bin/python ]]; then
+    PYTHON=${PYTHON:-}
+    if [[ -z $PYTHON ]]; then
+        for candidate in python3.13 python3.12 python3.11 python3; do
+            # a version manager's shim may exist without a working interpreter behind it: probe quietly
+            if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+                PYTHON=$candidate
+                break
+            fi
+        done
+    fi
+    if [[ -z $PYTHON ]]; then
+        echo "sttx setup: Python >= 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
+        exit 1
+    fi
     echo "sttx setup: creating .venv with $PYTHON"
     "$PYTHON" -m venv .venv
 fi
