@@ -27,7 +27,7 @@ def build_cli(pm: SttxPluginManager) -> click.Group:
         ctx.obj = pm
 
     cli.add_command(plugins_command)
-    pm.hook.register_commands(cli=cli)
+    pm.add_commands(cli)
     return cli
 
 

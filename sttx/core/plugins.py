@@ -79,6 +79,7 @@ class SttxPluginManager(pluggy.PluginManager):
         super().__init__("sttx")
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
+        self.commands: dict[str, list[str]] = {}  # plugin -> commands it added (filled by add_commands)
         self._registries: Registries | None = None
 
     def registries(self) -> Registries:
@@ -90,20 +91,31 @@ class SttxPluginManager(pluggy.PluginManager):
             self._registries = registries
         return self._registries
 
+    def add_commands(self, cli: Any) -> None:
+        """Call every register_commands hook on the root group, noting which commands each plugin added."""
+        for impl in self.hook.register_commands.get_hookimpls():
+            before = set(cli.commands)
+            self._call(impl, "register_commands", cli)
+            self.commands[impl.plugin_name] = sorted(set(cli.commands) - before)
+
     def _collect(self, hook_name: str, registry: Any) -> None:
         for impl in getattr(self.hook, hook_name).get_hookimpls():  # registration order
             registry.current_plugin = impl.plugin_name
-            try:
-                impl.function(**dict.fromkeys(impl.argnames, registry))
-            except PluginError:
-                raise
-            except Exception as error:
-                info = self.infos.get(impl.plugin_name)
-                if info is None or info.builtin:
-                    raise
-                _report_once(impl.plugin_name, f"failed in {hook_name}: {type(error).__name__}: {error}")
-                info.status, info.error = "failed", f"{hook_name}: {type(error).__name__}: {error}"
+            self._call(impl, hook_name, registry)
         registry.current_plugin = "<direct>"
+
+    def _call(self, impl: Any, hook_name: str, argument: Any) -> None:
+        """Run one plugin's hook; a third-party plugin that raises is reported and skipped, a built-in fails."""
+        try:
+            impl.function(**dict.fromkeys(impl.argnames, argument))
+        except PluginError:
+            raise
+        except Exception as error:
+            info = self.infos.get(impl.plugin_name)
+            if info is None or info.builtin:
+                raise
+            _report_once(impl.plugin_name, f"failed in {hook_name}: {type(error).__name__}: {error}")
+            info.status, info.error = "failed", f"{hook_name}: {type(error).__name__}: {error}"
 
 
 def _report_once(name: str, message: str) -> None:
@@ -199,7 +211,9 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
     """
     registries = pm.registries()
     rows = []
-    for name, info in pm.infos.items():
+    # plugins registered directly by a host program have no entry-point record: list them too
+    direct = {name: PluginInfo(name) for name, _ in pm.list_name_plugin() if name not in pm.infos}
+    for name, info in (pm.infos | direct).items():
         if info.status != "loaded" and not include_all:
             continue
         plugin = pm.get_plugin(name)
@@ -213,7 +227,9 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 "status": info.status,
                 "error": info.error,
                 "hooks": hooks,
-                "registered": registries.by_plugin(name),
+                "registered": registries.by_plugin(name) | (
+                    {"commands": pm.commands[name]} if pm.commands.get(name) else {}
+                ),
             }
         )
     return sorted(rows, key=lambda row: (row["builtin"], row["name"]))

@@ -89,6 +89,21 @@ def test_hook_register_commands(test_pm):
     result = CliRunner().invoke(build_cli(test_pm), ["hello", "sttx"])
     assert result.exit_code == 0
     assert result.output == "hello sttx\n"
+    (row,) = describe_plugins(test_pm)
+    assert row["registered"]["commands"] == ["hello"]
+
+
+def test_plugin_whose_command_hook_raises_leaves_the_cli_working(monkeypatch):
+    def explode(cli):
+        raise RuntimeError("bad command")
+
+    module = plugin_module("badcmd", register_commands=explode)
+    fake_distributions(monkeypatch, FakeDistribution("sttx-badcmd", "0.1", FakeEntryPoint("badcmd", lambda: module)))
+    pm = get_plugin_manager(builtins=(), disabled=set())
+    result = CliRunner().invoke(build_cli(pm), ["plugins", "--all", "--json"])
+    assert result.exit_code == 0
+    assert pm.infos["badcmd"].status == "failed"
+    assert "register_commands: RuntimeError: bad command" in pm.infos["badcmd"].error
 
 
 def test_unknown_name_lists_the_valid_ones(test_pm):
