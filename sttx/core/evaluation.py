@@ -93,10 +93,9 @@ def make_eval_step(model: Any) -> Callable[..., tuple[Any, Any]]:
     """
     import tensorflow as tf
 
-    try:
-        return _steps[model]
-    except (KeyError, TypeError):
-        pass
+    with contextlib.suppress(TypeError):  # a model that takes no weak reference is never cached
+        if model in _steps:
+            return _steps[model]
     signature = [tf.TensorSpec([None, None, None], tf.float32), tf.TensorSpec([None], tf.int32),
                  tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
 
