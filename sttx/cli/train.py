@@ -77,6 +77,8 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
     ("--reverse_dev", False, "With --limit_dev, keep the longest samples."),
     ("--reverse_test", False, "With --limit_test, keep the longest samples."),
     ("--layer_norm", False, "LayerNorm after the clipped ReLU of layers 1, 2, 3 and 5."),
+    ("--feature_norm", False, "Normalise each MFCC coefficient by the training set's mean and deviation "
+     "(measured when a run starts, kept in the checkpoint, folded into layer_1 on export)."),
     ("--bytes_output_mode", False, "Output UTF-8 bytes instead of an alphabet."),
     ("--force_initialize_learning_rate", False, "Use --learning_rate even when resuming."),
     ("--automatic_mixed_precision", False, "bfloat16 on CPUs that have it, float16 on GPUs."),

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 DENSE_LAYERS = ("layer_1", "layer_2", "layer_3", "layer_5", "layer_6")
+#: the optional layer of fixed weights [mean, scale] (per MFCC coefficient) in front of layer_1: the trainer sets
+#: it, weights_from_model folds it into layer_1
+FEATURE_NORM = "feature_norm"
 DEFAULT_RELU_CLIP = 20.0
 
 
@@ -84,11 +87,31 @@ def weights_from_model(model: Any, relu_clip: float | None = None) -> AcousticWe
             dense[name] = Dense(kernel, bias, gamma, beta, float(getattr(norm, "epsilon", 1e-3)))
         else:
             dense[name] = Dense(kernel, bias)
+    dense["layer_1"] = _fold_feature_norm(model, dense["layer_1"])
     lstm = _layer(model, "lstm")
     kernel, recurrent, bias = (np.asarray(v, np.float32) for v in lstm.get_weights())
     clip = relu_clip if relu_clip is not None else getattr(model, "relu_clip", None)
     clip = clip if clip is not None else _find_relu_clip(model)
     return AcousticWeights(dense, kernel, recurrent, bias, float(clip))
+
+
+def _fold_feature_norm(model: Any, layer_1: Dense) -> Dense:
+    """layer_1 reading raw windows: ``((x - m) * s) @ W + b == x @ (s * W) + (b - (m * s) @ W)``.
+
+    m and s are per coefficient, tiled over the window's frames (frame outer, coefficient inner), so the
+    exported graph and libstt feed raw MFCC windows, zero padding included, to the same function.
+    """
+    try:
+        norm = model.get_layer(FEATURE_NORM)
+    except ValueError:
+        return layer_1
+    mean, scale = (np.asarray(v, np.float64) for v in norm.get_weights())
+    frames = layer_1.kernel.shape[0] // mean.shape[0]
+    mean, scale = np.tile(mean, frames), np.tile(scale, frames)
+    kernel = layer_1.kernel.astype(np.float64)
+    folded = (kernel * scale[:, None]).astype(np.float32)
+    bias = (layer_1.bias.astype(np.float64) - (mean * scale) @ kernel).astype(np.float32)
+    return attrs.evolve(layer_1, kernel=folded, bias=bias)
 
 
 def _find_relu_clip(model: Any) -> float:

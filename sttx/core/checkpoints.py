@@ -174,11 +174,18 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
                    skip: frozenset[str] = frozenset(), trained_with: dict[str, Any] | None = None) -> None:
     """Refuse a checkpoint whose model tensors differ from the model's, naming them and the flag to look at."""
     wanted = {name: [int(d) for d in v.shape] for name, v in variables.items() if not name.startswith("optimizer/")}
-    bad = sorted(name for name in wanted if not _skipped(name, skip) and saved.get(name) != wanted[name])
+    # a model tensor the checkpoint has and this model lacks (a LayerNorm, the feature normalisation) is a
+    # mismatch too: dropping it would silently change what the other layers compute
+    names = set(wanted) | {name for name in saved if not name.startswith("optimizer/")}
+    bad = sorted(name for name in names if not _skipped(name, skip) and saved.get(name) != wanted.get(name))
     if not bad:
         return
-    details = "; ".join(f"{name} is {saved.get(name, 'missing')} there, {wanted[name]} here" for name in bad[:6])
-    if all(name.startswith("layer_6/") for name in bad):
+    details = "; ".join(f"{name} is {saved.get(name, 'missing')} there, {wanted.get(name, 'missing')} here"
+                        for name in bad[:6])
+    if all(name.startswith("feature_norm/") for name in bad):
+        used = "with" if any(name in saved for name in bad) else "without"
+        hint = f"the checkpoint was trained {used} --feature_norm: set it the same way"
+    elif all(name.startswith("layer_6/") for name in bad):
         hint = ("the alphabet differs (--alphabet_config_path, --bytes_output_mode); --drop_source_layers 1 "
                 "re-initialises the output layer to fine-tune on a new alphabet")
     else:
@@ -265,7 +272,8 @@ def restore_for_inference(directory: str | Path, *, prefer: tuple[str, ...] = (B
     alphabet_file = root / "alphabet.txt"
     bytes_mode = bool(geometry.get("bytes_output_mode"))
     alphabet = load_alphabet(None if bytes_mode or not alphabet_file.is_file() else alphabet_file, bytes_mode)
-    settings = _Geometry(**{key: geometry[key] for key in ("n_hidden", "relu_clip", "layer_norm") if key in geometry})
+    settings = _Geometry(**{key: geometry[key] for key in ("n_hidden", "relu_clip", "layer_norm", "feature_norm")
+                           if key in geometry})
     model = registries.models.get(geometry.get("model", "deepspeech")).build(settings, alphabet.n_classes)
     restore(path, tracked_variables(model, None))
     return Restored(model, alphabet, float(settings.relu_clip), path, state)
@@ -278,6 +286,7 @@ class _Geometry:
     n_hidden: int = 2048
     relu_clip: float = 20.0
     layer_norm: bool = False
+    feature_norm: bool = False
     dropout_rate: float = 0.0
     dropout_rate2: float = 0.0
     dropout_rate3: float = 0.0

@@ -72,6 +72,7 @@ class TrainConfig:
     n_hidden: int = attrs.field(default=2048, validator=_positive)
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
+    feature_norm: bool = False
     dropout_rate: float = 0.05
     dropout_rate2: float = -1.0
     dropout_rate3: float = -1.0

@@ -95,7 +95,7 @@ class Trainer:
         """The geometry recorded in every checkpoint (what restore_for_inference rebuilds)."""
         c = self.config
         return {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
-                "n_classes": self.alphabet.n_classes, "bytes_output_mode": c.bytes_output_mode}
+                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes, "bytes_output_mode": c.bytes_output_mode}
 
     def save(self, kind: str = checkpoints.TRAIN) -> Path:
         """Checkpoint the weights, optimizer and loop state into the save dir."""
@@ -129,6 +129,7 @@ class Trainer:
             if not c.train_files:
                 raise checkpoints.CheckpointError(
                     f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
+            self.measure_features()
             return
         path = loaded.source.path
         if loaded.resumed:
@@ -140,6 +141,22 @@ class Trainer:
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
         for note in loaded.notes:
             self.echo(note)
+
+    def measure_features(self) -> None:
+        """A new run with --feature_norm: set the model's feature normalisation from the training set."""
+        from sttx.core import feature_stats
+        from sttx.core.acoustic_weights import FEATURE_NORM as LAYER_NAME
+
+        if not self.config.feature_norm or self.data.train is None:
+            return
+        try:
+            layer = self.model.get_layer(LAYER_NAME)
+        except ValueError:
+            raise SttxError(f"--feature_norm: the {self.config.model} model has no {LAYER_NAME} layer") from None
+        train = self.data.train
+        mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], self.config.audio_sample_rate)
+        layer.set_weights([mean, scale])
+        log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())
 
     # -- steps -------------------------------------------------------------------------------------------------
     def run(self) -> TrainResult:

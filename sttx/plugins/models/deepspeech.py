@@ -25,7 +25,7 @@ from sttx.core.registry import ModelArchitecture
 #: width of layer_1's input: 2*9+1 frames of 26 coefficients, frame outer, coefficient inner
 N_WINDOW = (2 * N_CONTEXT + 1) * N_INPUT
 DENSE_LAYERS = ("layer_1", "layer_2", "layer_3", "layer_5", "layer_6")
-_DEFAULTS = {"n_hidden": 2048, "relu_clip": 20.0, "layer_norm": False, "dropout_rate": 0.05,
+_DEFAULTS = {"n_hidden": 2048, "relu_clip": 20.0, "layer_norm": False, "feature_norm": False, "dropout_rate": 0.05,
              "dropout_rate2": -1.0, "dropout_rate3": -1.0, "dropout_rate4": 0.0, "dropout_rate5": 0.0,
              "dropout_rate6": -1.0, "dtype_policy": "float32"}
 
@@ -60,13 +60,15 @@ def parameter_count(n_hidden: int, n_classes: int, *, layer_norm: bool = False) 
 def build_model(config: Any, n_classes: int) -> Any:
     """A Keras model: features [B, T, 26] float32 -> logits [B, T, n_classes] float32 (blank last).
 
-    ``config`` supplies n_hidden, relu_clip, layer_norm, the dropout rates and ``dtype_policy`` (float32,
-    mixed_bfloat16 or mixed_float16); the output layer always computes in float32 so CTC and softmax do.
+    ``config`` supplies n_hidden, relu_clip, layer_norm, feature_norm, the dropout rates and ``dtype_policy``
+    (float32, mixed_bfloat16 or mixed_float16); the output layer always computes in float32 so CTC and softmax do.
+    With feature_norm, a fixed per-coefficient affine map (sttx.plugins.models.feature_norm) feeds layer_1.
     """
     import keras
 
     from sttx.core.features import context_windows
     from sttx.plugins.models.fast_lstm import FastLSTM
+    from sttx.plugins.models.feature_norm import LAYER_NAME, FeatureNorm
 
     n, clip, policy = int(setting(config, "n_hidden")), float(setting(config, "relu_clip")), setting(
         config, "dtype_policy")
@@ -75,7 +77,7 @@ def build_model(config: Any, n_classes: int) -> Any:
     windows = keras.layers.Lambda(
         lambda f: keras.ops.reshape(context_windows(f), (keras.ops.shape(f)[0], -1, N_WINDOW)),
         output_shape=(None, N_WINDOW), name="context_windows")(features)
-    x = windows
+    x = FeatureNorm(name=LAYER_NAME)(windows) if setting(config, "feature_norm") else windows
     for name in ("layer_1", "layer_2", "layer_3"):
         x = _clipped_dense(x, name, n, clip, rates[name], config, policy)
     x = FastLSTM(n, dropout=rates["lstm_input"], recurrent_dropout=rates["lstm_recurrent"], name="lstm",

@@ -149,17 +149,24 @@ def test_options_reject_bad_values() -> None:
     assert ExportOptions.from_config({"export_min_ds_version": "0.9.3"}).export_min_stt_version == "0.9.3"
 
 
-@pytest.mark.parametrize("layer_norm", [False, True])
-def test_keras_model_export_parity(layer_norm: bool, alphabet, speech: list[Path], tmp_path: Path) -> None:
-    """The model plugin's Keras model (optionally with LayerNorm) exports with float parity to ~1e-4."""
+@pytest.mark.parametrize(("layer_norm", "feature_norm"), [(False, False), (True, False), (False, True)])
+def test_keras_model_export_parity(layer_norm: bool, feature_norm: bool, alphabet, speech: list[Path],
+                                   tmp_path: Path) -> None:
+    """The model plugin's Keras model (with LayerNorm, or feature normalisation folded into layer_1) exports with
+    float parity to ~1e-4."""
     from types import SimpleNamespace
 
     from sttx.core.runtimes import KerasAcoustic
     from sttx.plugins.models.deepspeech import build_model
 
-    model = build_model(SimpleNamespace(n_hidden=32, layer_norm=layer_norm, relu_clip=2.0), alphabet.n_classes)
+    geometry = SimpleNamespace(n_hidden=32, layer_norm=layer_norm, feature_norm=feature_norm, relu_clip=2.0)
+    model = build_model(geometry, alphabet.n_classes)
     rng = np.random.default_rng(5)
     model.set_weights([w + rng.standard_normal(w.shape).astype(np.float32) * 0.1 for w in model.get_weights()])
+    if feature_norm:  # statistics of the scale MFCCs have: c0 far from 0 and wide, the rest near 1
+        mean = np.concatenate([[-30.0], rng.standard_normal(25)]).astype(np.float32)
+        scale = np.concatenate([[1 / 60], rng.uniform(0.3, 2.0, 25)]).astype(np.float32)
+        model.get_layer("feature_norm").set_weights([mean, scale])
     (path,) = export_tflite(ExportSource(model=model, alphabet=alphabet), {}, tmp_path)  # raises on a mismatch
     features = libstt_features(read_audio(speech[1]))
     expected = KerasAcoustic(model).probabilities(features)
