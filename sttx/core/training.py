@@ -95,7 +95,8 @@ class Trainer:
         """The geometry recorded in every checkpoint (what restore_for_inference rebuilds)."""
         c = self.config
         return {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
-                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes, "bytes_output_mode": c.bytes_output_mode}
+                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
+                "bytes_output_mode": c.bytes_output_mode}
 
     def save(self, kind: str = checkpoints.TRAIN) -> Path:
         """Checkpoint the weights, optimizer and loop state into the save dir."""
