@@ -146,14 +146,14 @@ class Trainer:
     def measure_features(self) -> None:
         """A new run with --feature_norm: set the model's feature normalisation from the training set."""
         from sttx.core import feature_stats
-        from sttx.core.acoustic_weights import FEATURE_NORM as LAYER_NAME
+        from sttx.core.acoustic_weights import FEATURE_NORM
 
         if not self.config.feature_norm or self.data.train is None:
             return
         try:
-            layer = self.model.get_layer(LAYER_NAME)
+            layer = self.model.get_layer(FEATURE_NORM)
         except ValueError:
-            raise SttxError(f"--feature_norm: the {self.config.model} model has no {LAYER_NAME} layer") from None
+            raise SttxError(f"--feature_norm: the {self.config.model} model has no {FEATURE_NORM} layer") from None
         train = self.data.train
         mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], self.config.audio_sample_rate)
         layer.set_weights([mean, scale])

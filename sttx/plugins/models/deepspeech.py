@@ -68,7 +68,8 @@ def build_model(config: Any, n_classes: int) -> Any:
 
     from sttx.core.features import context_windows
     from sttx.plugins.models.fast_lstm import FastLSTM
-    from sttx.plugins.models.feature_norm import LAYER_NAME, FeatureNorm
+    from sttx.core.acoustic_weights import FEATURE_NORM
+    from sttx.plugins.models.feature_norm import FeatureNorm
 
     n, clip, policy = int(setting(config, "n_hidden")), float(setting(config, "relu_clip")), setting(
         config, "dtype_policy")
@@ -77,7 +78,7 @@ def build_model(config: Any, n_classes: int) -> Any:
     windows = keras.layers.Lambda(
         lambda f: keras.ops.reshape(context_windows(f), (keras.ops.shape(f)[0], -1, N_WINDOW)),
         output_shape=(None, N_WINDOW), name="context_windows")(features)
-    x = FeatureNorm(name=LAYER_NAME)(windows) if setting(config, "feature_norm") else windows
+    x = FeatureNorm(name=FEATURE_NORM)(windows) if setting(config, "feature_norm") else windows
     for name in ("layer_1", "layer_2", "layer_3"):
         x = _clipped_dense(x, name, n, clip, rates[name], config, policy)
     x = FastLSTM(n, dropout=rates["lstm_input"], recurrent_dropout=rates["lstm_recurrent"], name="lstm",
