@@ -66,9 +66,9 @@ def build_model(config: Any, n_classes: int) -> Any:
     """
     import keras
 
+    from sttx.core.acoustic_weights import FEATURE_NORM
     from sttx.core.features import context_windows
     from sttx.plugins.models.fast_lstm import FastLSTM
-    from sttx.core.acoustic_weights import FEATURE_NORM
     from sttx.plugins.models.feature_norm import FeatureNorm
 
     n, clip, policy = int(setting(config, "n_hidden")), float(setting(config, "relu_clip")), setting(
