@@ -5,8 +5,9 @@ Run through ``bench/train.py --part c [--minutes 20] [--workdir DIR] [--train_cl
 The corpus comes from the espeak importer: the shipped sentences are shuffled once and split 500 / 100, and the
 voices are split too, so the dev set's accents, voice variants and sentences never occur in training. ``sttx
 train`` runs as a user would run it, with a dev set every epoch (best_dev checkpoints, plateau schedule); when
-the budget is spent it gets SIGINT (Ctrl-C), which ends the run cleanly. The best-dev checkpoint is then
-evaluated on the dev set and on part of the training set (the gap shows memorisation). Extra arguments after
+the budget is spent it gets SIGINT (Ctrl-C), which ends the run cleanly and checkpoints it. That last checkpoint,
+the model as the budget left it, is then evaluated on the dev set and on part of the training set (the gap shows
+memorisation); the best-dev checkpoint's dev figures are printed beside it. Extra arguments after
 the known ones go to ``sttx train`` and override the defaults below.
 """
 
@@ -94,13 +95,14 @@ def train_for(minutes: float, command: list[str], log_path: Path) -> float:
     return time.perf_counter() - started
 
 
-def score(csv: Path, checkpoint_dir: Path, limit: int = 0) -> Any:
-    """EvaluationResult of the best-dev checkpoint (latest if none) on ``csv`` (its ``limit`` shortest samples)."""
+def score(csv: Path, checkpoint_dir: Path, limit: int = 0, load: str = "last") -> Any:
+    """EvaluationResult on ``csv`` (its ``limit`` shortest samples) of the newest train checkpoint (``last``: the
+    model when the budget ran out) or of the best-dev one (``best``)."""
     from sttx.core.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
     from sttx.core.plugins import get_plugin_manager
 
     config = EvaluateConfig(test_files=(str(csv),), checkpoint_dir=str(checkpoint_dir), test_batch_size=32,
-                            limit_test=limit, report_count=3, show_progressbar=False)
+                            limit_test=limit, report_count=3, show_progressbar=False, load_evaluate=load)
     return evaluate_checkpoint(config, get_plugin_manager().registries())
 
 
@@ -144,10 +146,14 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     seconds = train_for(args.minutes, command, workdir / "train.log")
     epochs = epochs_done(checkpoint_dir)
     print(f"  trained {seconds / 60:.1f} min of wall time, {epochs} epochs; log {workdir / 'train.log'}")
+    # the figure is the model as the budget left it: no choice among checkpoints by their score on this dev set
     dev = score(dev_csv, checkpoint_dir)
     train = score(train_csv, checkpoint_dir, limit=known.dev_clips)
     print(format_report(dev))
     print(f"  dev (unseen voices and sentences): CER {dev.cer:.1%}, WER {dev.wer:.1%}; "
           f"train subset: CER {train.cer:.1%}, WER {train.wer:.1%}")
+    if any(checkpoint_dir.glob("best_dev-*")):
+        best = score(dev_csv, checkpoint_dir, load="best")
+        print(f"  (the best-dev checkpoint, which sttx would test with: dev CER {best.cer:.1%}, WER {best.wer:.1%})")
     print(f"  ratio dev CER / target = {dev.cer / TARGET_CER:.2f} (<= 1 meets CER <= {TARGET_CER:.0%}); "
           f"baseline CER {BASELINE_CER:.0%} WER {BASELINE_WER:.0%} -> x{BASELINE_CER / max(dev.cer, 1e-9):.2f}")
