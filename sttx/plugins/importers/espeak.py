@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
+import functools
 import hashlib
 import io
 import shutil
@@ -27,7 +28,8 @@ from sttx.core.registry import Importer, ImporterRegistry
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SENTENCES = DATA_DIR / "sentences.txt"
-DEFAULT_VOICES = ("en-us+m3", "en+f2", "en-gb+m1", "en-us+f4")
+#: "en" is espeak-ng's British English voice (the shipped sample was made when "en-gb+m1" meant plain "en")
+DEFAULT_VOICES = ("en-us+m3", "en+f2", "en", "en-us+f4")
 Layout = Literal["csv", "cv"]
 _SPLITS = ("train", "dev", "test", "validated", "other", "invalidated")
 
@@ -78,12 +80,44 @@ def read_sentences(path: str | Path = SENTENCES) -> list[str]:
     return sentences
 
 
-def speak(text: str, voice: str, speed: int, pitch: int) -> tuple[np.ndarray, int]:
-    """espeak-ng's float32 mono waveform and its rate; the text goes through stdin so it is never an option."""
+def _espeak() -> str:
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise SynthesisError("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)")
-    command = [exe, "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdin", "--stdout"]
+    return exe
+
+
+@functools.lru_cache(maxsize=1)
+def _voice_table() -> tuple[frozenset[str], dict[str, str]]:
+    """(lower-case names of espeak-ng's voice files, language code -> file of its first-listed voice)."""
+    listing = subprocess.run([_espeak(), "--voices"], capture_output=True, text=True, check=False).stdout
+    files: set[str] = set()
+    by_language: dict[str, str] = {}
+    for line in listing.splitlines()[1:]:
+        # columns: Pty Language Age/Gender VoiceName File [Other Languages]; the listing is in priority order
+        fields = line.split()
+        if len(fields) >= 5:
+            files.add(fields[4].lower().rsplit("/", 1)[-1])
+            by_language.setdefault(fields[1].lower(), fields[4])
+    return frozenset(files), by_language
+
+
+def resolve_voice(voice: str) -> str:
+    """The ``-v`` argument that gives ``voice``: a language code with a variant ("en-gb+f3") becomes its voice
+    file ("gmw/en+f3"), because espeak-ng 1.51 silently drops the variant when it selects a voice by language."""
+    base, plus, variant = voice.partition("+")
+    if not plus:
+        return voice
+    files, by_language = _voice_table()
+    if base.lower() in files or base.lower() not in by_language:
+        return voice
+    return f"{by_language[base.lower()]}+{variant}"
+
+
+def speak(text: str, voice: str, speed: int, pitch: int) -> tuple[np.ndarray, int]:
+    """espeak-ng's float32 mono waveform and its rate; the text goes through stdin so it is never an option."""
+    exe = _espeak()
+    command = [exe, "-v", resolve_voice(voice), "-s", str(speed), "-p", str(pitch), "--stdin", "--stdout"]
     done = subprocess.run(command, input=(text + "\n").encode(), capture_output=True, check=False)
     if done.returncode != 0 or len(done.stdout) <= 44:
         problem = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"

@@ -20,6 +20,7 @@ from sttx.plugins.importers.espeak import (
     client_id,
     read_sentences,
     regenerate_sample,
+    speak,
     synthesize_corpus,
 )
 
@@ -34,6 +35,16 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def test_shipped_sentences():
     assert len(SENTENCES) == 600
     assert SENTENCES[0] == "The birch canoe slid on the smooth planks."
+
+
+def test_a_variant_on_a_language_code_takes_effect():
+    # espeak-ng 1.51 alone drops "+f3" after "en-gb" (a language code, not a voice file) and speaks plain en-gb
+    text = "The birch canoe slid on the smooth planks."
+    plain, _ = speak(text, "en-gb", 160, 50)
+    varied, _ = speak(text, "en-gb+f3", 160, 50)
+    assert not np.array_equal(plain, varied)
+    assert np.array_equal(varied, speak(text, "en+f3", 160, 50)[0])
+    assert np.array_equal(speak(text, "en-us+f3", 160, 50)[0], speak(text, "gmw/en-US+f3", 160, 50)[0])
 
 
 def test_csv_layout_is_deterministic_across_jobs(tmp_path):
