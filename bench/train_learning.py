@@ -143,7 +143,7 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     from sttx.core.evaluation import format_report
 
     parser = argparse.ArgumentParser(prog="bench/train.py --part c")
-    parser.add_argument("--train_clips", type=int, default=6000)
+    parser.add_argument("--train_clips", type=int, default=12000)
     parser.add_argument("--dev_clips", type=int, default=300)
     parser.add_argument("--split", choices=["speakers", "accents"], default="speakers",
                         help="hold out the dev voices' variants (speakers) or their accents too (accents)")
