@@ -98,7 +98,8 @@ def _voice_table() -> tuple[frozenset[str], dict[str, str]]:
         fields = line.split()
         if len(fields) >= 5:
             files.add(fields[4].lower().rsplit("/", 1)[-1])
-            by_language.setdefault(fields[1].lower(), fields[4])
+            if not fields[4].startswith("mb/"):  # mbrola voices need mbrola and its databases installed
+                by_language.setdefault(fields[1].lower(), fields[4])
     return frozenset(files), by_language
 
 
