@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
 import functools
 import hashlib
 import io
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -25,6 +27,7 @@ from sttx.core.audio import resample, to_int16
 from sttx.core.errors import SttxError, UsageError
 from sttx.core.importing import CV_COLUMNS, normalize_transcript
 from sttx.core.registry import Importer, ImporterRegistry
+from sttx.plugins.importers.espeak_variants import data_paths_with, stock_variants, write_variants
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SENTENCES = DATA_DIR / "sentences.txt"
@@ -115,11 +118,15 @@ def resolve_voice(voice: str) -> str:
     return f"{by_language[base.lower()]}+{variant}"
 
 
-def speak(text: str, voice: str, speed: int, pitch: int) -> tuple[np.ndarray, int]:
-    """espeak-ng's float32 mono waveform and its rate; the text goes through stdin so it is never an option."""
+def speak(text: str, voice: str, speed: int, pitch: int, data_path: str | None = None) -> tuple[np.ndarray, int]:
+    """espeak-ng's float32 mono waveform and its rate; the text goes through stdin so it is never an option.
+
+    :param data_path: an ``ESPEAK_DATA_PATH`` for espeak-ng (one that also holds generated variants)
+    """
     exe = _espeak()
     command = [exe, "-v", resolve_voice(voice), "-s", str(speed), "-p", str(pitch), "--stdin", "--stdout"]
-    done = subprocess.run(command, input=(text + "\n").encode(), capture_output=True, check=False)
+    env = {**os.environ, "ESPEAK_DATA_PATH": data_path} if data_path else None
+    done = subprocess.run(command, input=(text + "\n").encode(), capture_output=True, check=False, env=env)
     if done.returncode != 0 or len(done.stdout) <= 44:
         problem = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
         raise SynthesisError(f"espeak-ng -v {voice} failed on {text!r}: {problem}")
@@ -163,16 +170,17 @@ def _plans(sentences: Sequence[str], count: int, voices: Sequence[str], seed: in
     return plans
 
 
-def _render(plan: _Plan, rate: int, noise_db: float | None) -> np.ndarray:
-    audio, source_rate = speak(plan.sentence, plan.voice, plan.speed, plan.pitch)
+def _render(plan: _Plan, rate: int, noise_db: float | None, data_path: str | None) -> np.ndarray:
+    audio, source_rate = speak(plan.sentence, plan.voice, plan.speed, plan.pitch, data_path)
     audio = resample(audio, source_rate, rate)
     if noise_db is not None:
         audio = add_noise(audio, noise_db, np.random.default_rng(plan.noise_seed))
     return audio
 
 
-def _write_clip(plan: _Plan, out_dir: Path, name: str, rate: int, noise_db: float | None) -> SynthesizedClip:
-    audio = _render(plan, rate, noise_db)
+def _write_clip(plan: _Plan, out_dir: Path, name: str, rate: int, noise_db: float | None,
+                data_path: str | None = None) -> SynthesizedClip:
+    audio = _render(plan, rate, noise_db, data_path)
     relative = f"clips/{name}"
     fmt = {".wav": "WAV", ".flac": "FLAC", ".mp3": "MP3"}[Path(name).suffix]
     if fmt == "MP3":
@@ -243,6 +251,7 @@ def synthesize_corpus(
     other: int = 0,
     invalidated: int = 0,
     jobs: int = 2,
+    random_variants: int = 0,
 ) -> SynthesisReport:
     """Speak ``count`` sentences with espeak-ng, each with a voice, speed (wpm) and pitch drawn from ``seed``.
 
@@ -253,15 +262,23 @@ def synthesize_corpus(
 
     :param noise_db: add white noise at this SNR (dB); None adds none
     :param jobs: parallel espeak-ng processes (the result does not depend on it)
+    :param random_variants: also speak with this many random speakers (espeak_variants.random_variant), each in
+        every language of ``voices``; their variant files are written to ``out_dir/variants``
     """
     _check_args(sentences, count, voices, speed, pitch, layout, audio_format, other + invalidated)
     out = Path(out_dir)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     width = max(4, len(str(count)))
     name = f"common_voice_{locale}_{{:0{width}d}}.mp3" if layout == "cv" else f"{{:0{width}d}}.{audio_format}"
+    variants = write_variants(out / "variants", random_variants, seed) if random_variants > 0 else []
+    languages = dict.fromkeys(voice.partition("+")[0] for voice in voices)
+    voices = [*voices, *(f"{language}+{variant}" for language in languages for variant in variants)]
+    _check_variants(voices, stock_variants(_espeak()) | set(variants))
     plans = _plans(sentences, count, voices, seed, speed, pitch)
-    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:  # the work is in espeak-ng and soxr
-        work = pool.map(lambda p: _write_clip(p, out, name.format(p.index), sample_rate, noise_db), plans)
+    with _data_paths(out / "variants", variants) as data_paths, \
+            concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:  # the work is in espeak-ng and soxr
+        work = pool.map(lambda p: _write_clip(p, out, name.format(p.index), sample_rate, noise_db,
+                                              data_paths.get(p.voice.partition("+")[2])), plans)
         clips = list(tqdm(work, total=count, desc="Synthesizing", unit="clip", disable=None))
     if layout == "csv":
         return SynthesisReport(out, layout, tuple(clips), (write_csv(out / csv_name, clips),))
@@ -269,6 +286,22 @@ def synthesize_corpus(
     clips = [attrs.evolve(clip, split=_split_for(clip, voices) if i < kept else
                           ("other" if i < kept + other else "invalidated")) for i, clip in enumerate(clips)]
     return SynthesisReport(out, layout, tuple(clips), tuple(write_cv_tsvs(out, clips, locale)))
+
+
+def _data_paths(folder: Path, variants: Sequence[str]) -> contextlib.AbstractContextManager[dict[str, str]]:
+    """ESPEAK_DATA_PATHs that hold the generated ``variants``, by variant (none needed without them)."""
+    if not variants:
+        return contextlib.nullcontext({})
+    return data_paths_with([folder / name for name in variants], _espeak())
+
+
+def _check_variants(voices: Sequence[str], known: set[str] | frozenset[str]) -> None:
+    """Refuse a variant espeak-ng does not have: it would speak the plain voice without a word."""
+    for voice in voices:
+        variant = voice.partition("+")[2]
+        if variant and variant not in known:
+            raise UsageError(f"--voices {voice}: espeak-ng has no variant {variant!r} (file names, case matters; "
+                             "espeak-ng --voices=variant lists them)")
 
 
 def _check_args(sentences: Sequence[str], count: int, voices: Sequence[str], speed: tuple[int, int],
@@ -332,6 +365,9 @@ def _int_range(text: str, flag: str) -> tuple[int, int]:
 @option("--other", type=click.IntRange(min=0), default=0, help="cv: clips listed only in other.tsv.")
 @option("--invalidated", type=click.IntRange(min=0), default=0, help="cv: clips listed only in invalidated.tsv.")
 @option("--jobs", type=click.IntRange(min=1), default=2, help="Parallel espeak-ng processes.")
+@option("--random_variants", type=click.IntRange(min=0), default=0,
+        help="Also speak with N random speakers (pitch, formants, voicing, breath, echo), each in every language "
+             "of --voices; their espeak-ng variant files go to OUT/variants.")
 def espeak_command(sentences: Path, out_dir: Path, speed: str, pitch: str, sample_rate: int | None,
                    **options: Any) -> None:
     """Synthesize a labelled corpus with espeak-ng, for smoke tests, demos and CI with no downloads."""

@@ -104,6 +104,8 @@ def test_cv_layout(tmp_path):
 def test_errors(tmp_path):
     with pytest.raises(SynthesisError, match="qqq-nonexistent"):
         synthesize_corpus(SENTENCES, tmp_path, count=1, voices=["qqq-nonexistent"], jobs=1)
+    with pytest.raises(UsageError, match=r"--voices en-us\+Adam: espeak-ng has no variant 'Adam'"):
+        synthesize_corpus(SENTENCES, tmp_path, count=1, voices=["en-us+m3", "en-us+Adam"], jobs=1)
     with pytest.raises(UsageError, match="--count"):
         synthesize_corpus(SENTENCES, tmp_path, count=0)
     with pytest.raises(UsageError, match="must leave clips"):
