@@ -13,6 +13,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+from sttx.core.lr_schedule import SCHEDULES
 from sttx.core.tf_runtime import load_tensorflow
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
@@ -57,6 +58,11 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--dev_batch_size", 1, _COUNT, "Samples per dev batch."),
     ("--test_batch_size", 1, _COUNT, "Samples per test batch."),
     ("--learning_rate", 0.001, click.FloatRange(min=0, min_open=True), "Adam learning rate."),
+    ("--lr_schedule", "constant", click.Choice(SCHEDULES),
+     "Learning rate over the run: constant (DeepSpeech), or cosine / linear decay to --lr_final_ratio of it "
+     "by the last step of --epochs."),
+    ("--warmup_steps", 0, _INT, "Raise the learning rate linearly over the first N steps."),
+    ("--lr_final_ratio", 0.01, click.FloatRange(0, 1), "Share of the learning rate that decay ends at."),
     ("--beta1", 0.9, _FLOAT, "Adam beta1."),
     ("--beta2", 0.999, _FLOAT, "Adam beta2."),
     ("--epsilon", 1e-8, _FLOAT, "Adam epsilon."),

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from sttx.core.errors import UsageError
+from sttx.core.lr_schedule import SCHEDULES
 
 LOAD_TRAIN = ("auto", "last", "best", "init")
 
@@ -87,6 +88,10 @@ class TrainConfig:
     dev_batch_size: int = attrs.field(default=1, validator=_positive)
     test_batch_size: int = attrs.field(default=1, validator=_positive)
     learning_rate: float = attrs.field(default=0.001, validator=_positive)
+    lr_schedule: str = attrs.field(default="constant", validator=attrs.validators.in_(SCHEDULES))
+    warmup_steps: int = attrs.field(default=0, validator=_non_negative)
+    lr_final_ratio: float = attrs.field(default=0.01, validator=attrs.validators.and_(attrs.validators.ge(0.0),
+                                                                                      attrs.validators.le(1.0)))
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8

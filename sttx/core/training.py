@@ -17,6 +17,7 @@ import attrs
 
 from sttx.core import checkpoints
 from sttx.core.errors import SttxError
+from sttx.core.lr_schedule import LearningRateSchedule
 from sttx.core.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
 from sttx.core.run_setup import RunData, build_model_and_optimizer, describe_run, load_data, resolve_alphabet
 from sttx.core.stopping import StopRequest
@@ -41,6 +42,8 @@ class LoopState:
     epoch_loss_sum: float = 0.0
     epoch_steps: int = 0
     random_seed: int = 4568
+    #: --learning_rate as the plateau rule left it; the schedule's factor applies on top (None: older checkpoints)
+    base_learning_rate: float | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoopState:
@@ -89,6 +92,8 @@ class Trainer:
         self.last_save = time.monotonic()
         self._step: Any = None
         self._eval_step: Any = None
+        self.schedule = LearningRateSchedule(self.config.lr_schedule, self.config.epochs * self.data.train_batches,
+                                             self.config.warmup_steps, self.config.lr_final_ratio)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def model_config(self) -> dict[str, Any]:
@@ -131,6 +136,7 @@ class Trainer:
                 raise checkpoints.CheckpointError(
                     f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
             self.measure_features()
+            self.state.base_learning_rate = c.learning_rate
             return
         path = loaded.source.path
         if loaded.resumed:
@@ -138,6 +144,9 @@ class Trainer:
             self.last_checkpoint = path if path.name.startswith(checkpoints.TRAIN) else None
         if not loaded.resumed or c.force_initialize_learning_rate:
             self.learning_rate = c.learning_rate
+            self.state.base_learning_rate = c.learning_rate
+        elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
+            self.state.base_learning_rate = self.learning_rate
         where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
         for note in loaded.notes:
@@ -232,6 +241,8 @@ class Trainer:
                 fetched = time.perf_counter()
                 if batch is None:
                     break
+                if self.schedule.varies:
+                    self.learning_rate = self.scheduled_rate()
                 loss, per_sample, finite = self._step(
                     batch["features"], batch["feature_lengths"], batch["labels"], batch["label_lengths"],
                     tf.constant(s.global_step, tf.int64))
@@ -255,6 +266,11 @@ class Trainer:
             bar.close()
         self._last_train_loss = meter.loss_sum / meter.steps if meter.steps else None
         return meter
+
+    def scheduled_rate(self) -> float:
+        """The learning rate of the next step: the base rate times the schedule's factor at that step."""
+        base = self.config.learning_rate if self.state.base_learning_rate is None else self.state.base_learning_rate
+        return base * self.schedule.factor(self.state.global_step)
 
     def checkpoint_due(self) -> bool:
         """True every --checkpoint_secs seconds (0 disables timed checkpoints; epoch ends always save)."""
@@ -330,11 +346,12 @@ class Trainer:
 
     def reduce_on_plateau(self) -> None:
         """Go back to the best dev weights with the learning rate times --plateau_reduction."""
-        reduced = self.learning_rate * self.config.plateau_reduction
+        reduced = (self.state.base_learning_rate or self.learning_rate) * self.config.plateau_reduction
         best = checkpoints.latest(self.config.save_dir, checkpoints.BEST)
         if best is not None:
             checkpoints.restore(best, self.variables)
-        self.learning_rate = reduced
+        self.state.base_learning_rate = reduced
+        self.learning_rate = self.scheduled_rate()
         self.echo(f"Encountered a plateau, reducing learning rate to {reduced:g}")
         if best is not None:
             self.save(checkpoints.BEST)

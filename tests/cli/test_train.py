@@ -86,6 +86,17 @@ def test_bad_values_are_usage_errors(pm, captured, tmp_path) -> None:
     assert result.exit_code == 2 and "sometimes" in result.output
     result = invoke(pm, ["--train_files", "a.csv"])
     assert result.exit_code == 2 and "--checkpoint_dir" in result.output
+    result = invoke(pm, ["--train_files", "a.csv", "--lr_schedule", "step", "--checkpoint_dir", str(tmp_path)])
+    assert result.exit_code == 2 and "'step' is not one of 'constant', 'cosine', 'linear'" in result.output
+    result = invoke(pm, ["--train_files", "a.csv", "--lr_final_ratio", "2", "--checkpoint_dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--lr_final_ratio" in result.output
+
+
+def test_schedule_flags_reach_the_config(pm, captured, tmp_path) -> None:
+    result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--lr_schedule", "cosine",
+                         "--warmup_steps", "500", "--lr_final_ratio", "0.05"])
+    assert result.exit_code == 0, result.output
+    assert (captured[0].lr_schedule, captured[0].warmup_steps, captured[0].lr_final_ratio) == ("cosine", 500, 0.05)
 
 
 def test_no_data_flags_run_the_sample_job(pm, captured) -> None:

@@ -162,3 +162,20 @@ def test_resume_is_exact_with_lstm_dropout(tmp_path, clips, pm) -> None:
     second = run(config(tmp_path / "split", clips, **extra), registries)
     for a, b in zip(weights(whole), weights(second), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_schedule_sets_each_step_and_resumes_exactly(tmp_path, clips, pm) -> None:
+    from sttx.core.lr_schedule import LearningRateSchedule
+
+    registries = pm.registries()
+    extra = {"lr_schedule": "cosine", "warmup_steps": 2, "lr_final_ratio": 0.1, "epochs": 2}
+    whole = run(config(tmp_path / "whole", clips, **extra), registries)
+    schedule = LearningRateSchedule("cosine", total_steps=6, warmup_steps=2, final_ratio=0.1)
+    rates = [float(line.split("| lr ")[1].split()[0]) for line in whole.lines if line.startswith("Epoch")]
+    assert rates == pytest.approx([0.003 * schedule.factor(2), 0.003 * schedule.factor(5)], rel=1e-4)
+    constant = run(config(tmp_path / "constant", clips, epochs=2), registries)
+    assert not all(np.allclose(a, b) for a, b in zip(weights(whole), weights(constant), strict=True))
+    run(config(tmp_path / "split", clips, **extra), registries, StopRequest(at_step=4))
+    second = run(config(tmp_path / "split", clips, **extra), registries)
+    for a, b in zip(weights(whole), weights(second), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
