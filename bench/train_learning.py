@@ -71,8 +71,10 @@ TRAIN_FLAGS = [
 
 
 def make_corpus(workdir: Path, train_clips: int, dev_clips: int, voices: tuple[str, ...],
-                seed: int = 7) -> tuple[Path, Path, float]:
-    """(train.csv, dev.csv, synthesis seconds): disjoint sentences and voices; reused when already there."""
+                seed: int = 7, random_variants: int = 0) -> tuple[Path, Path, float]:
+    """(train.csv, dev.csv, synthesis seconds): disjoint sentences and voices; reused when already there.
+
+    ``random_variants`` random speakers join the training voices in each of their accents."""
     from sttx.plugins.importers.espeak import read_sentences, synthesize_corpus
 
     train_csv, dev_csv = workdir / "train" / "train.csv", workdir / "dev" / "dev.csv"
@@ -84,7 +86,8 @@ def make_corpus(workdir: Path, train_clips: int, dev_clips: int, voices: tuple[s
     train_sentences = [sentences[i] for i in order[DEV_SENTENCES:]]
     started = time.perf_counter()
     synthesize_corpus(train_sentences, train_csv.parent, count=train_clips, voices=voices, seed=seed,
-                      speed=(120, 210), pitch=(20, 80), csv_name=train_csv.name, jobs=os.cpu_count() or 2)
+                      speed=(120, 210), pitch=(20, 80), csv_name=train_csv.name, jobs=os.cpu_count() or 2,
+                      random_variants=random_variants)
     synthesize_corpus(dev_sentences, dev_csv.parent, count=dev_clips, voices=DEV_VOICES, seed=seed + 1,
                       speed=(140, 190), pitch=(30, 70), csv_name=dev_csv.name, jobs=os.cpu_count() or 2)
     return train_csv, dev_csv, time.perf_counter() - started
@@ -147,15 +150,20 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     parser.add_argument("--dev_clips", type=int, default=300)
     parser.add_argument("--split", choices=["speakers", "accents"], default="speakers",
                         help="hold out the dev voices' variants (speakers) or their accents too (accents)")
+    parser.add_argument("--random_variants", type=int, default=0,
+                        help="random espeak-ng speakers that join the training voices, each in every accent")
     known, train_extra = parser.parse_known_args(extra)
     if args.n_hidden != 2048:  # bench/train.py's own --n_hidden (for a and b) applies to the trained model too
         train_extra = ["--n_hidden", str(args.n_hidden), *train_extra]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="sttx-bench-c-"))
     voices = train_voices(known.split)
-    train_csv, dev_csv, synth = make_corpus(workdir, known.train_clips, known.dev_clips, voices)
+    train_csv, dev_csv, synth = make_corpus(workdir, known.train_clips, known.dev_clips, voices,
+                                             random_variants=known.random_variants)
     unseen = "variants" if known.split == "speakers" else "variants and accents"
-    print(f"(c) learning: {known.train_clips} train clips ({corpus_hours(train_csv):.2f} h, {len(voices)} "
-          f"voices), {known.dev_clips} dev clips ({len(DEV_VOICES)} voices of unseen {unseen}, {DEV_SENTENCES} "
+    speakers = f"{len(voices)} voices" + (f" + {known.random_variants} random speakers in each of their accents"
+                                          if known.random_variants else "")
+    print(f"(c) learning: {known.train_clips} train clips ({corpus_hours(train_csv):.2f} h, {speakers}), "
+          f"{known.dev_clips} dev clips ({len(DEV_VOICES)} voices of unseen {unseen}, {DEV_SENTENCES} "
           f"unseen sentences) in {workdir} (synthesis {synth:.0f} s, untimed)")
     checkpoint_dir = workdir / "checkpoints"
     command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
