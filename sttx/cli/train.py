@@ -63,6 +63,8 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "by the last step of --epochs."),
     ("--warmup_steps", 0, _INT, "Raise the learning rate linearly over the first N steps."),
     ("--lr_final_ratio", 0.01, click.FloatRange(0, 1), "Share of the learning rate that decay ends at."),
+    ("--lr_hold_ratio", 0.0, click.FloatRange(0, 1), "Share of the run (after warm-up) held at the full rate "
+     "before the decay starts."),
     ("--beta1", 0.9, _FLOAT, "Adam beta1."),
     ("--beta2", 0.999, _FLOAT, "Adam beta2."),
     ("--epsilon", 1e-8, _FLOAT, "Adam epsilon."),

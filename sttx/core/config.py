@@ -31,6 +31,9 @@ def _non_negative(instance: Any, attribute: Any, value: float) -> None:
         raise UsageError(f"--{attribute.name} must not be negative, not {value}")
 
 
+_unit_interval = attrs.validators.and_(attrs.validators.ge(0.0), attrs.validators.le(1.0))
+
+
 def _positive(instance: Any, attribute: Any, value: float) -> None:
     if value <= 0:
         raise UsageError(f"--{attribute.name} must be positive, not {value}")
@@ -90,8 +93,8 @@ class TrainConfig:
     learning_rate: float = attrs.field(default=0.001, validator=_positive)
     lr_schedule: str = attrs.field(default="constant", validator=attrs.validators.in_(SCHEDULES))
     warmup_steps: int = attrs.field(default=0, validator=_non_negative)
-    lr_final_ratio: float = attrs.field(default=0.01, validator=attrs.validators.and_(attrs.validators.ge(0.0),
-                                                                                      attrs.validators.le(1.0)))
+    lr_final_ratio: float = attrs.field(default=0.01, validator=_unit_interval)
+    lr_hold_ratio: float = attrs.field(default=0.0, validator=_unit_interval)
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8

@@ -1,4 +1,4 @@
-"""The learning-rate schedule over a run: linear warm-up, then constant, cosine or linear decay by step."""
+"""The learning-rate schedule over a run: linear warm-up, a hold, then constant, cosine or linear decay by step."""
 
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ class LearningRateSchedule:
     :param total_steps: the steps of the whole run (epochs x batches per epoch); decay ends there
     :param warmup_steps: the factor rises linearly from 1/warmup_steps to 1 over these first steps
     :param final_ratio: the factor that cosine and linear decay reach at ``total_steps``
+    :param hold_ratio: the share of the steps after warm-up held at the full rate before the decay starts
+        (NeMo's hold_ratio: the rate stays high most of the run and drops near its end)
     """
 
     kind: str = attrs.field(default="constant", validator=attrs.validators.in_(SCHEDULES))
     total_steps: int = 0
     warmup_steps: int = 0
     final_ratio: float = 0.01
+    hold_ratio: float = 0.0
 
     @property
     def varies(self) -> bool:
@@ -36,6 +39,7 @@ class LearningRateSchedule:
         warmup = min(1.0, (step + 1) / self.warmup_steps) if self.warmup_steps > 0 else 1.0
         if self.kind == "constant" or self.total_steps <= self.warmup_steps:
             return warmup
-        progress = min(1.0, max(0.0, (step - self.warmup_steps) / (self.total_steps - self.warmup_steps)))
+        progress = (step - self.warmup_steps) / (self.total_steps - self.warmup_steps)
+        progress = min(1.0, max(0.0, (progress - self.hold_ratio) / max(1e-12, 1.0 - self.hold_ratio)))
         decay = 0.5 * (1.0 + math.cos(math.pi * progress)) if self.kind == "cosine" else 1.0 - progress
         return warmup * (self.final_ratio + (1.0 - self.final_ratio) * decay)

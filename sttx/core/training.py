@@ -93,7 +93,8 @@ class Trainer:
         self._step: Any = None
         self._eval_step: Any = None
         self.schedule = LearningRateSchedule(self.config.lr_schedule, self.config.epochs * self.data.train_batches,
-                                             self.config.warmup_steps, self.config.lr_final_ratio)
+                                             self.config.warmup_steps, self.config.lr_final_ratio,
+                                             self.config.lr_hold_ratio)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def model_config(self) -> dict[str, Any]:

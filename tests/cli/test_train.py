@@ -94,9 +94,10 @@ def test_bad_values_are_usage_errors(pm, captured, tmp_path) -> None:
 
 def test_schedule_flags_reach_the_config(pm, captured, tmp_path) -> None:
     result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--lr_schedule", "cosine",
-                         "--warmup_steps", "500", "--lr_final_ratio", "0.05"])
+                         "--warmup_steps", "500", "--lr_final_ratio", "0.05", "--lr_hold_ratio", "0.7"])
     assert result.exit_code == 0, result.output
-    assert (captured[0].lr_schedule, captured[0].warmup_steps, captured[0].lr_final_ratio) == ("cosine", 500, 0.05)
+    c = captured[0]
+    assert (c.lr_schedule, c.warmup_steps, c.lr_final_ratio, c.lr_hold_ratio) == ("cosine", 500, 0.05, 0.7)
 
 
 def test_no_data_flags_run_the_sample_job(pm, captured) -> None:

@@ -40,15 +40,22 @@ def test_decay_starts_after_the_warmup():
     assert schedule.factor(10) == 1.0 and schedule.factor(60) == pytest.approx(0.5)
 
 
+def test_hold_keeps_the_full_rate_before_the_decay():
+    schedule = LearningRateSchedule("linear", total_steps=120, warmup_steps=20, final_ratio=0.0, hold_ratio=0.5)
+    assert [schedule.factor(step) for step in (19, 20, 70)] == [1.0, 1.0, 1.0]
+    assert schedule.factor(95) == pytest.approx(0.5) and schedule.factor(120) == 0.0
+
+
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="kind"):
         LearningRateSchedule("exponential")
 
 
 @given(kind=st.sampled_from(["cosine", "linear"]), total=st.integers(1, 10_000), warmup=st.integers(0, 500),
-       ratio=st.floats(0.0, 1.0), step=st.integers(0, 20_000))
-def test_decay_never_rises_after_warmup_and_stays_within_bounds(kind, total, warmup, ratio, step):
-    schedule = LearningRateSchedule(kind, total_steps=total, warmup_steps=warmup, final_ratio=ratio)
+       ratio=st.floats(0.0, 1.0), hold=st.floats(0.0, 1.0), step=st.integers(0, 20_000))
+def test_decay_never_rises_after_warmup_and_stays_within_bounds(kind, total, warmup, ratio, hold, step):
+    schedule = LearningRateSchedule(kind, total_steps=total, warmup_steps=warmup, final_ratio=ratio,
+                                    hold_ratio=hold)
     value = schedule.factor(step)
     assert 0.0 <= value <= 1.0 + 1e-12
     if step >= warmup:
