@@ -273,7 +273,7 @@ def synthesize_corpus(
     variants = write_variants(out / "variants", random_variants, seed) if random_variants > 0 else []
     languages = dict.fromkeys(voice.partition("+")[0] for voice in voices)
     voices = [*voices, *(f"{language}+{variant}" for language in languages for variant in variants)]
-    _check_variants(voices, stock_variants(_espeak()) | set(variants))
+    _check_variants(voices, variants)
     plans = _plans(sentences, count, voices, seed, speed, pitch)
     with _data_paths(out / "variants", variants) as data_paths, \
             concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:  # the work is in espeak-ng and soxr
@@ -295,11 +295,12 @@ def _data_paths(folder: Path, variants: Sequence[str]) -> contextlib.AbstractCon
     return data_paths_with([folder / name for name in variants], _espeak())
 
 
-def _check_variants(voices: Sequence[str], known: set[str] | frozenset[str]) -> None:
+def _check_variants(voices: Sequence[str], generated: Sequence[str]) -> None:
     """Refuse a variant espeak-ng does not have: it would speak the plain voice without a word."""
-    for voice in voices:
-        variant = voice.partition("+")[2]
-        if variant and variant not in known:
+    asked = {voice: voice.partition("+")[2] for voice in voices if "+" in voice}
+    known = stock_variants(_espeak()) | set(generated) if asked else frozenset()
+    for voice, variant in asked.items():
+        if variant not in known:
             raise UsageError(f"--voices {voice}: espeak-ng has no variant {variant!r} (file names, case matters; "
                              "espeak-ng --voices=variant lists them)")
 
