@@ -61,7 +61,7 @@ def train_voices(split: str) -> tuple[str, ...]:
 DEV_SENTENCES = 100
 BASELINE_CER, BASELINE_WER, TARGET_CER = 0.27, 0.71, 0.20
 
-#: seconds an epoch of the default 12000 clips takes here; the schedule's --epochs fits the budget with it
+#: seconds an epoch of the default 12000 clips takes here (260-325 measured); --epochs fits the budget with it
 EPOCH_SECONDS = 300
 #: what sttx offers against memorisation, as `sttx train` flags; extra command-line arguments override them.
 #: Only the cheap spectrogram masks: with 1,000 random speakers and mixed sentences the corpus itself varies
