@@ -166,10 +166,12 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
                         help="hold out the dev voices' variants (speakers) or their accents too (accents)")
     parser.add_argument("--random_variants", type=int, default=1000,
                         help="random espeak-ng speakers that join the training voices, each in every accent")
-    parser.add_argument("--mixed_sentences", type=int, default=6000,
+    parser.add_argument("--mixed_sentences", type=int, default=None,
                         help="training clips that say new sentences of the training sentences' fragments and "
-                             "invented words (bench/mixed_text.py)")
+                             "invented words (bench/mixed_text.py) [default: half of --train_clips]")
     known, train_extra = parser.parse_known_args(extra)
+    if known.mixed_sentences is None:
+        known.mixed_sentences = known.train_clips // 2
     if not 0 <= known.mixed_sentences <= known.train_clips:
         parser.error(f"--mixed_sentences {known.mixed_sentences}: expected 0 to --train_clips ({known.train_clips})")
     if args.n_hidden != 2048:  # bench/train.py's own --n_hidden (for a and b) applies to the trained model too
