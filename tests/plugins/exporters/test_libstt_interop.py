@@ -36,8 +36,11 @@ def test_libstt_matches_sttx_inference(libstt_dir: Path, exported: Path, speech:
         probs = runtime.probabilities(libstt_features(read_audio(wav)))
         expected = prefix_beam_search(probs, BEAM, alphabet.blank)[:3]
         assert [text for text, _ in result.candidates] == [alphabet.decode(labels) for labels, _ in expected]
+        # int8 hybrid kernels quantize activations per call, and TFLite 2.9's and 2.21's round a few of them
+        # differently: over hundreds of frames that moves a confidence by ~1e-5 of itself (seen: 0.005 of 229)
+        relative = 1e-4 if exported.stem == "quantized" else 0.0
         for (_, confidence), (_, score) in zip(result.candidates, expected, strict=True):
-            assert confidence == pytest.approx(score, abs=2e-3)
+            assert confidence == pytest.approx(score, rel=relative, abs=2e-3)
         assert len(result.candidates[0][0]) > 5  # a random model emits many labels: real work happened
 
 
