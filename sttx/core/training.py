@@ -208,6 +208,10 @@ class Trainer:
 
         self._step = make_train_step(self.model, self.optimizer, self.strategy, self.config.random_seed)
         dev = None
+        if self.state.epoch > 0 and self.state.epoch >= self.config.epochs:
+            # DeepSpeech trained --epochs more on every restart; exact resume needs it to count the whole run
+            self.echo(f"Nothing to train: {self.save_dir} already holds {self.state.epoch} epochs and --epochs is "
+                      f"{self.config.epochs} (it counts the whole run, restarts included: raise it to train on)")
         while self.state.epoch < self.config.epochs:
             if self.stop:  # a signal during the dev evaluation: the epoch-end checkpoint is already written
                 return dev, False

@@ -102,9 +102,13 @@ def test_resume_takes_the_latest_checkpoint_and_keeps_loop_state(tmp_path, clips
     cfg = config(tmp_path, clips, epochs=2, dev_files=clips, dev_batch_size=3)
     first = run(cfg, registries)
     assert list(tmp_path.glob("best_dev-*")) and (tmp_path / "train-6").is_dir()
+    done = run(cfg, registries)  # the same command once the run is complete: nothing to do, and it says why
+    assert done.global_step == 6 and any(line.startswith("Nothing to train") and "2 epochs" in line
+                                         for line in done.lines)
     again = run(attrs.evolve(cfg, epochs=3), registries)
     assert "train-6" in again.lines[0] and "epoch 3, step 0" in again.lines[0]
     assert again.epochs_completed == 3 and again.global_step == 9
+    assert not any(line.startswith("Nothing to train") for line in again.lines)
     assert again.best_dev_loss <= first.best_dev_loss
 
 
