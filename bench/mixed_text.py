@@ -42,7 +42,7 @@ class LetterModel:
 
     def invent(self, rng: np.random.Generator, min_length: int = 3, max_length: int = 11) -> str:
         """A new word of ``min_length``-``max_length`` letters with a vowel, not in the vocabulary."""
-        while True:
+        for _ in range(10_000):  # a vocabulary too small to invent from must not hang the corpus build
             word = _EDGE * 2
             while len(word) < max_length + 3:
                 letters, weights = self._next[word[-2:]]
@@ -54,6 +54,8 @@ class LetterModel:
             if (min_length <= len(word) <= max_length and _VOWELS & set(word) and word not in self._known
                     and not word.startswith("'") and not word.endswith("'")):
                 return word
+        raise ValueError(f"cannot invent a {min_length}-{max_length} letter word from a {len(self._known)}-word "
+                         "vocabulary")
 
 
 def mixed_sentences(sentences: Sequence[str], count: int, seed: int, invented: float = 0.25,
