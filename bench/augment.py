@@ -38,7 +38,7 @@ def pin_one_core() -> int:
 
 def make_clips(folder: Path, seconds: float) -> list[np.ndarray]:
     """espeak-ng speech when available (else a synthetic voiced signal), about ``seconds`` in total."""
-    from sttx.core.audio import read_audio
+    from sttx.core.data.audio import read_audio
 
     clips: list[np.ndarray] = []
     espeak = shutil.which("espeak-ng")
@@ -58,7 +58,7 @@ def make_clips(folder: Path, seconds: float) -> list[np.ndarray]:
 
 
 def make_noise_and_ir(folder: Path) -> tuple[Path, Path]:
-    from sttx.core.audio import write_audio
+    from sttx.core.data.audio import write_audio
 
     rng = np.random.default_rng(0)
     noise_dir = folder / "noise"
@@ -86,8 +86,8 @@ def best_time(
 
 
 def sttx_steps(noise: Path) -> dict[str, Callable[[np.ndarray, int], object]]:
-    from sttx.core.augmentation import apply_chain
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.augmentation import apply_chain
+    from sttx.core.contract.plugins import get_plugin_manager
 
     registry = get_plugin_manager(load_entrypoints=False).registries().augmentations
     specs = {

@@ -52,8 +52,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=200)
     parser.add_argument("--rows", type=int, default=100000)
     args = parser.parse_args()
-    from sttx.core.audio import read_audio
-    from sttx.core.samples import Sample
+    from sttx.core.contract.samples import Sample
+    from sttx.core.data.audio import read_audio
     from sttx.plugins.formats.csv_format import read_csv
     from sttx.plugins.formats.sdb import read_sdb, write_sdb
 

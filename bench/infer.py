@@ -67,7 +67,7 @@ def speech(folder: Path) -> list[Path]:
 
 def as_wavs(paths: list[Path], folder: Path) -> list[Path]:
     """Any audio sttx reads, as the 16 kHz 16-bit wav files libstt takes."""
-    from sttx.core.audio import read_audio, write_audio
+    from sttx.core.data.audio import read_audio, write_audio
 
     wavs = []
     for index, path in enumerate(paths):
@@ -79,7 +79,7 @@ def as_wavs(paths: list[Path], folder: Path) -> list[Path]:
 
 def glorot_weights(n_hidden: int, n_classes: int, seed: int = 0):
     """A DeepSpeech-shaped model with Glorot-uniform weights and small random biases."""
-    from sttx.core.acoustic_weights import AcousticWeights, Dense
+    from sttx.core.training.acoustic_weights import AcousticWeights, Dense
 
     rng = np.random.default_rng(seed)
 
@@ -98,8 +98,8 @@ def glorot_weights(n_hidden: int, n_classes: int, seed: int = 0):
 
 def time_sttx(model: Path, clips: list, rounds: int) -> tuple[float, list[np.ndarray]]:
     """Best total seconds over the clips (features + acoustic model), and the probabilities."""
-    from sttx.core.inference import libstt_features
-    from sttx.core.runtimes import TFLiteAcoustic
+    from sttx.core.inference.reference import libstt_features
+    from sttx.core.inference.runtimes import TFLiteAcoustic
 
     runtime = TFLiteAcoustic(model, num_threads=1)
     best, probs = float("inf"), []
@@ -127,9 +127,9 @@ def main() -> None:
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.audio import read_audio
-    from sttx.core.export_options import ExportOptions
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.audio import read_audio
+    from sttx.core.inference.export_options import ExportOptions
     from sttx.plugins.exporters.libstt import run_libstt
     from sttx.plugins.exporters.tflite import convert_tflite
     from tests.plugins.exporters.ctc_beam import prefix_beam_search
@@ -144,7 +144,7 @@ def main() -> None:
         print(f"{'model':<18}{'sttx RTF':>10}{'libstt RTF':>12}{'ratio':>8}  transcripts")
         models = [(f"{n}", glorot_weights(n, alphabet.n_classes), alphabet) for n in args.hidden]
         for directory in args.checkpoint_dir:
-            from sttx.core.model_source import ExportSource
+            from sttx.core.inference.model_source import ExportSource
 
             source = ExportSource.from_checkpoint_dir(directory)
             weights = source.weights()

@@ -40,8 +40,9 @@ SENTENCES = [
 
 def make_corpus(directory: Path, clips: int, hours: float = 0.0, seed: int = 0) -> tuple[list[Any], float]:
     """``clips`` 16 kHz WAVs of 1 to 5 synthesised sentences (espeak-ng; noise bursts without it), mixed lengths."""
-    from sttx.core.audio import read_audio, write_audio
-    from sttx.core.samples import FileAudio, SampleRef
+    from sttx.core.contract.samples import SampleRef
+    from sttx.core.data.audio import read_audio, write_audio
+    from sttx.core.data.sources import FileAudio
 
     rng = np.random.default_rng(seed)
     voices = []
@@ -79,8 +80,8 @@ def best_rates(seconds: float, runners: dict[str, Callable[[], object]], repeats
 
 def sttx_runner(refs: list[Any], cache: str | None = None) -> Callable[[], None]:
     """sttx's pipeline, a new epoch each run; with ``cache`` the first (untimed) epoch fills it."""
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.pipeline import make_dataset
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.pipeline import make_dataset
 
     datasets = make_dataset(refs, load_alphabet(), batch_size=16, train=True, feature_cache=cache, epochs=100)
     for _ in datasets.for_epoch(0):  # warm-up, or fill the cache
@@ -96,9 +97,9 @@ def sttx_runner(refs: list[Any], cache: str | None = None) -> Callable[[], None]
 
 def padding(refs: list[Any]) -> float:
     """Share of padded frames in sttx's training batches of 16 over distinct clips of mixed lengths."""
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.bucketing import padding_ratio
-    from sttx.core.pipeline import make_dataset
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.bucketing import padding_ratio
+    from sttx.core.data.pipeline import make_dataset
 
     datasets = make_dataset(refs, load_alphabet(), batch_size=16, train=True)
     return padding_ratio(batch["feature_lengths"] for batch in datasets.for_epoch(0).as_numpy_iterator())
@@ -157,8 +158,8 @@ def training_rate(refs: list[Any], steps: int = 3) -> float | None:
     import keras
     import tensorflow as tf
 
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.pipeline import make_dataset
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.pipeline import make_dataset
 
     alphabet = load_alphabet()
     model = build_model(argparse.Namespace(n_hidden=2048), alphabet.n_classes)

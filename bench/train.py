@@ -28,7 +28,7 @@ CHARS_PER_SECOND = 15  # label length of a clip: about what read English speech 
 
 def frames_of(seconds: float, rate: int = 16000) -> int:
     """MFCC frames of a clip (DeepSpeech's 32 ms window every 20 ms)."""
-    from sttx.core.features import n_frames
+    from sttx.core.data.features import n_frames
 
     return int(n_frames(int(seconds * rate)))
 
@@ -90,8 +90,8 @@ def make_step(n_hidden: int, policy: str, seed: int = 4568) -> Callable[[dict[st
     """sttx's compiled training step (model plugin, Adam, CTC) for a fresh model in dtype ``policy``."""
     import tensorflow as tf
 
-    from sttx.core.config import TrainConfig
-    from sttx.core.train_step import make_optimizer, make_train_step
+    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.train_step import make_optimizer, make_train_step
     from sttx.plugins.models.deepspeech import build_model
 
     config = TrainConfig(n_hidden=n_hidden, dtype_policy=policy)
@@ -168,7 +168,7 @@ def part_a(args: argparse.Namespace) -> None:
 
 def part_b(args: argparse.Namespace) -> None:
     """Mixed-bfloat16 step speed over float32, interleaved; and the same ratio for bare GEMM."""
-    from sttx.core.precision import BF16, FLOAT32, choose_policy
+    from sttx.core.training.precision import BF16, FLOAT32, choose_policy
 
     policy = choose_policy(True, gpu=False)
     gemms = forward_gemms(args.n_hidden, args.batch_size, frames_of(args.seconds))

@@ -129,8 +129,8 @@ def train_for(minutes: float, command: list[str], log_path: Path) -> float:
 def score(csv: Path, checkpoint_dir: Path, limit: int = 0, load: str = "last") -> Any:
     """EvaluationResult on ``csv`` (its ``limit`` shortest samples) of the newest train checkpoint (``last``: the
     model when the budget ran out) or of the best-dev one (``best``)."""
-    from sttx.core.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.core.training.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
 
     config = EvaluateConfig(test_files=(str(csv),), checkpoint_dir=str(checkpoint_dir), test_batch_size=32,
                             limit_test=limit, report_count=3, show_progressbar=False, load_evaluate=load)
@@ -139,7 +139,7 @@ def score(csv: Path, checkpoint_dir: Path, limit: int = 0, load: str = "last") -
 
 def epochs_done(checkpoint_dir: Path) -> Any:
     """The epoch count of the newest checkpoint's loop state (None when unknown)."""
-    from sttx.core import checkpoints
+    from sttx.core.training import checkpoints
 
     latest = checkpoints.latest(checkpoint_dir)
     return checkpoints.read_state(latest).get("loop", {}).get("epoch") if latest else None
@@ -157,7 +157,7 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     """Synthesize (untimed), train for the budget, evaluate; print figures and the ratio to the target."""
     import tempfile
 
-    from sttx.core.evaluation import format_report
+    from sttx.core.evaluation.evaluator import format_report
 
     parser = argparse.ArgumentParser(prog="bench/train.py --part c")
     parser.add_argument("--train_clips", type=int, default=12000)

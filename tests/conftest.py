@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sttx.core.plugins import SttxPluginManager, get_plugin_manager
+from sttx.core.contract.plugins import SttxPluginManager, get_plugin_manager
 from tests.plugins import sttx_testplugin
 
 TESTPLUGIN = "tests.plugins.sttx_testplugin"

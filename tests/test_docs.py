@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sttx.core.plugins import get_plugin_manager
+from sttx.core.contract.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.augmentation import AugmentContext, sample_rng
-from sttx.core.plugins import get_plugin_manager
+from sttx.core.contract.augmentation import AugmentContext, sample_rng
+from sttx.core.contract.plugins import get_plugin_manager
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sttx-locale-xx"
 

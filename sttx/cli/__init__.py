@@ -10,8 +10,8 @@ import click
 from sttx import __version__
 from sttx.cli.base import SttxGroup
 from sttx.cli.plugins import plugins_command
-from sttx.core.errors import SttxError
-from sttx.core.plugins import SttxPluginManager, get_plugin_manager
+from sttx.core.contract.errors import SttxError
+from sttx.core.contract.plugins import SttxPluginManager, get_plugin_manager
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True, "max_content_width": 110}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from sttx.cli.legacy_augment_flags import LEGACY_FLAGS, augmentations_from_legacy_flags
 from sttx.cli.options import option
-from sttx.plugins.augment.legacy_flags import LEGACY_FLAGS, augmentations_from_legacy_flags
 
 F = Callable[..., Any]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sttx.core.errors import SttxError, UsageError
+from sttx.core.contract.errors import SttxError, UsageError
 
 
 def rewrite_negated_booleans(command: click.Command, args: list[str]) -> list[str]:

@@ -12,7 +12,7 @@ from sttx import hookimpl
 from sttx.cli.base import SttxGroup
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import FileListType, plugin_manager
-from sttx.core.errors import UsageError
+from sttx.core.contract.errors import UsageError
 
 _DEFAULT_JOBS = min(4, os.cpu_count() or 1)
 
@@ -52,7 +52,7 @@ def convert_command(
 
     A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself.
     """
-    from sttx.core.convert import convert
+    from sttx.core.data.convert import convert
 
     options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None}
     formats = plugin_manager(ctx).registries().sample_formats
@@ -76,7 +76,7 @@ def convert_command(
 @click.pass_context
 def alphabet_command(ctx: click.Context, files: tuple[str, ...], output: Path | None) -> None:
     """Write the alphabet of every transcript in FILES (one label per character, in codepoint order)."""
-    from sttx.core.datacheck import dataset_alphabet
+    from sttx.core.data.datacheck import dataset_alphabet
 
     alphabet, not_nfc = dataset_alphabet(files, plugin_manager(ctx).registries().sample_formats)
     if not_nfc:
@@ -124,8 +124,8 @@ def check_command(
     Blocking: unreadable audio, empty transcripts, characters outside the alphabet, rows too short for their
     transcript under CTC, and the same audio in more than one of train/dev/test.
     """
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.datacheck import check_data, group_by_split
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.datacheck import check_data, group_by_split
 
     splits = group_by_split(files)
     for name, paths in {"train": train_files, "dev": dev_files, "test": test_files}.items():

@@ -31,8 +31,8 @@ from sttx.core.tf_runtime import load_tensorflow
 def evaluate_command(ctx: click.Context, **settings: object) -> None:
     """Evaluate a checkpoint on --test_files: per-file WER/CER/loss and best, median and worst samples."""
     load_tensorflow()
-    from sttx.core.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
-    from sttx.core.evaluation import format_report
+    from sttx.core.evaluation.evaluator import format_report
+    from sttx.core.training.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint
 
     config = EvaluateConfig(**settings)  # type: ignore[arg-type]
     result = evaluate_checkpoint(config, plugin_manager(ctx).registries())

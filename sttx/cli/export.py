@@ -52,7 +52,7 @@ def export_options(function: Any) -> Any:
 
 def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]) -> None:
     """Shared by the commands: pick the formats, export, print what was written."""
-    from sttx.core.export import export_model, formats_from_flags
+    from sttx.core.inference.export import export_model, formats_from_flags
 
     formats = formats_from_flags(settings.pop("export_tflite"), settings.pop("export_savedmodel"),
                                  settings.pop("export_formats"))
@@ -83,7 +83,7 @@ def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]
 def export_command(ctx: click.Context, checkpoint_dir: str, dev_files: list[str], **settings: Any) -> None:
     """Export a checkpoint for inference; every export is checked against the checkpoint right away."""
     load_tensorflow()
-    from sttx.core.model_source import ExportSource
+    from sttx.core.inference.model_source import ExportSource
 
     source = ExportSource.from_checkpoint_dir(checkpoint_dir, dev_files=tuple(dev_files))
     run_export_command(ctx, source, settings)

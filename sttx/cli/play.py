@@ -37,7 +37,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
     epoch 0; spectrogram and feature augmentations cannot be heard and are skipped with a note. Plays through
     the sound device when the optional `sounddevice` package and a device are present, else writes wav files.
     """
-    from sttx.core import play
+    from sttx.core.data import play
 
     registry = plugin_manager(ctx).registries().augmentations
     augmentations = list(augment) + [registry.parse(spec) for spec in pop_legacy_augmentations(kwargs)]
@@ -75,7 +75,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
 
 def _play_or_write(clips: Any, report: Any) -> None:
     """Play each clip; from the first one that cannot be played on, write wav files instead."""
-    from sttx.core import play
+    from sttx.core.data import play
 
     pending: list[Any] = []
     for clip in clips:

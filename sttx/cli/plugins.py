@@ -8,7 +8,7 @@ import click
 
 from sttx.cli.options import option
 from sttx.cli.types import plugin_manager
-from sttx.core.plugins import describe_plugins
+from sttx.core.contract.plugins import describe_plugins
 
 
 def _format_row(row: dict) -> list[str]:

@@ -1,4 +1,4 @@
-"""`sttx train`: DeepSpeech's training flags (both spellings, absl booleans) over sttx.core.training.train."""
+"""`sttx train`: DeepSpeech's training flags (both spellings, absl booleans) over sttx.core.training.loop.train."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import click
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AugmentationType, FileListType, plugin_manager
-from sttx.core.lr_schedule import SCHEDULES
 from sttx.core.tf_runtime import load_tensorflow
+from sttx.core.training.lr_schedule import SCHEDULES
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
 #: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
@@ -130,7 +130,7 @@ def pop_compat(settings: dict[str, Any]) -> dict[str, Any]:
         values["scorer_path"] = values["scorer"]
     for name, default in (("feature_win_len", 32), ("feature_win_step", 20)):
         if values[name] != default:
-            from sttx.core.errors import UsageError
+            from sttx.core.contract.errors import UsageError
 
             raise UsageError(f"--{name} {values[name]}: sttx computes DeepSpeech's 32 ms / 20 ms MFCC only")
     return {key: value for key, value in values.items() if key.startswith(_EXPORT_PREFIXES) and value != ""}
@@ -171,9 +171,9 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     Run it again with the same --checkpoint_dir to continue exactly where it stopped.
     """
     load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
-    from sttx.core import sample_job
-    from sttx.core.config import TrainConfig
-    from sttx.core.training import train
+    from sttx.core.training import sample_job
+    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.loop import train
 
     # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(max(settings["log_level"], 2)))
@@ -228,8 +228,8 @@ def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
     """Export the best dev checkpoint (else the latest) into --export_dir, as ``sttx export`` would."""
     import attrs
 
-    from sttx.core.export import export_model, formats_from_flags
-    from sttx.core.model_source import ExportSource
+    from sttx.core.inference.export import export_model, formats_from_flags
+    from sttx.core.inference.model_source import ExportSource
 
     formats = formats_from_flags(settings.pop("export_tflite", True), settings.pop("export_savedmodel", False))
     source = ExportSource.from_checkpoint_dir(config.save_dir, dev_files=config.dev_files or config.train_files)

@@ -28,8 +28,8 @@ def transcribe_command(model: str, audio: tuple[str, ...], recursive: bool, vad:
                        show_progressbar: bool) -> None:
     """Transcribe AUDIO files or folders with MODEL (export dir, .tflite, SavedModel or checkpoint dir)."""
     load_tensorflow()
-    from sttx.core.transcribe import transcribe_paths
-    from sttx.core.vad import VadOptions
+    from sttx.core.inference.transcribe import transcribe_paths
+    from sttx.core.inference.vad import VadOptions
 
     options = VadOptions(aggressiveness=vad_aggressiveness, outlier_duration_ms=outlier_duration_ms) if vad else None
     results = transcribe_paths(model, audio, recursive=recursive, vad=options, tlog=tlog, force=force,

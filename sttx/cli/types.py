@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sttx.core.errors import GrammarError, UnknownNameError
+from sttx.core.contract.errors import GrammarError, UnknownNameError
 
 if TYPE_CHECKING:
-    from sttx.core.augmentation import Augmentation
-    from sttx.core.plugins import SttxPluginManager
+    from sttx.core.contract.augmentation import Augmentation
+    from sttx.core.contract.plugins import SttxPluginManager
 
 
 def plugin_manager(ctx: click.Context | None) -> SttxPluginManager:
     """The manager the root command was built with (a fresh one outside the sttx CLI)."""
-    from sttx.core.plugins import SttxPluginManager, get_plugin_manager
+    from sttx.core.contract.plugins import SttxPluginManager, get_plugin_manager
 
     root = ctx.find_root() if ctx is not None else None
     if root is not None and isinstance(root.obj, SttxPluginManager):
@@ -29,7 +29,7 @@ class AugmentationType(click.ParamType):
     name = "augmentation"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Augmentation:
-        from sttx.core.augmentation import Augmentation
+        from sttx.core.contract.augmentation import Augmentation
 
         if isinstance(value, Augmentation):
             return value

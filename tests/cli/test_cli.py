@@ -13,7 +13,7 @@ from sttx import __version__
 from sttx.cli import build_cli
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AugmentationType, FileListType
-from sttx.core.errors import SttxError, UsageError
+from sttx.core.contract.errors import SttxError, UsageError
 from tests.plugins import sttx_testplugin
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.audio import read_audio, write_audio
+from sttx.core.data.audio import read_audio, write_audio
 from sttx.plugins.formats.csv_format import read_csv
 
 TEXTS = {"one": "the quick brown fox", "two": "jumps over the lazy dog", "three": "hello world"}
@@ -82,7 +82,7 @@ def test_alphabet_writes_the_labels_and_warns_about_non_nfc(pm, corpus, tmp_path
     assert result.exit_code == 0, result.output
     assert "not NFC-normalised" in result.output
     assert f"{source} row 1" in result.output
-    from sttx.core.alphabet import Alphabet
+    from sttx.core.data.alphabet import Alphabet
 
     assert Alphabet.from_file(output).labels == (" ", "#", "1", "a", "b", "c", "e", "f", "\u0301")
 

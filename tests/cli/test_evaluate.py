@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.alphabet import default_alphabet_path, load_alphabet
+from sttx.core.data.alphabet import default_alphabet_path, load_alphabet
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sttx" / "data" / "sample" / "sample.csv"
 
@@ -17,8 +17,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sttx" / "data" / "sample" / "sam
 @pytest.fixture(scope="module")
 def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A best_dev checkpoint of a tiny deepspeech model, written through the checkpoint module as training does."""
-    from sttx.core import checkpoints
-    from sttx.core.config import TrainConfig
+    from sttx.core.training import checkpoints
+    from sttx.core.training.config import TrainConfig
     from sttx.plugins.models.deepspeech import build_model
 
     directory = tmp_path_factory.mktemp("run")
@@ -86,7 +86,7 @@ def test_missing_test_file_names_it(pm, checkpoint_dir: Path, tmp_path: Path) ->
 
 def test_standalone_evaluation_repeats_the_test_after_training(pm, tmp_path: Path) -> None:
     """`sttx train --test_files` and then `sttx evaluate` on the same checkpoint print the same figures."""
-    from tests.core.test_training import write_clips
+    from tests.core.training.test_training import write_clips
 
     clips = write_clips(tmp_path / "clips.csv", 3)
     run_dir = tmp_path / "run"
@@ -104,7 +104,7 @@ def test_standalone_evaluation_repeats_the_test_after_training(pm, tmp_path: Pat
 def test_deepspeech_tf1_checkpoint_is_evaluated(pm, tmp_path: Path) -> None:
     """A DeepSpeech 0.9 checkpoint dir (TF1 variables, no sttx state) loads into the model and is evaluated."""
     pytest.importorskip("tensorflow")
-    from tests.core.ds_tf1 import ds_variables, write_checkpoint
+    from tests.core.training.ds_tf1 import ds_variables, write_checkpoint
 
     folder = write_checkpoint(tmp_path / "ds", ds_variables(n_hidden=24))
     output = tmp_path / "ds.json"

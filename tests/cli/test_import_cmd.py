@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sttx import hookimpl
 from sttx.cli import build_cli
-from sttx.core.registry import Importer
+from sttx.core.contract.registry import Importer
 
 
 def test_lists_the_builtin_importers(pm):

@@ -10,10 +10,10 @@ import soundfile
 from click.testing import CliRunner, Result
 
 from sttx.cli import build_cli
-from sttx.core import play
-from sttx.core.audio import read_audio, write_audio
-from sttx.core.augmentation import apply_chain
-from sttx.core.plugins import SttxPluginManager
+from sttx.core.contract.augmentation import apply_chain
+from sttx.core.contract.plugins import SttxPluginManager
+from sttx.core.data import play
+from sttx.core.data.audio import read_audio, write_audio
 from sttx.plugins.augment._dsp import max_dbfs
 
 RATE = 16000
@@ -118,7 +118,7 @@ def test_unreadable_clips_are_skipped_and_counted(tmp_path):
     from click.testing import CliRunner
 
     from sttx.cli import build_cli
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.plugins import get_plugin_manager
 
     sample = Path(__file__).resolve().parents[2] / "sttx" / "data" / "sample"
     (tmp_path / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 4)

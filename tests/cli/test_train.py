@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core import sample_job
-from sttx.core.training import TrainResult
+from sttx.core.training import sample_job
+from sttx.core.training.loop import TrainResult
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         return TrainResult(checkpoint_dir=config.save_dir, global_step=0, epochs_completed=0, train_loss=None,
                            best_dev_loss=None)
 
-    monkeypatch.setattr("sttx.core.training.train", fake_train)
+    monkeypatch.setattr("sttx.core.training.loop.train", fake_train)
     return configs
 
 
@@ -111,7 +111,7 @@ def test_no_data_flags_run_the_sample_job(pm, captured) -> None:
 
 
 def test_flags_text_records_every_setting(tmp_path) -> None:
-    from sttx.core.config import TrainConfig
+    from sttx.core.training.config import TrainConfig
 
     text = TrainConfig(train_files="a.csv,b.csv", checkpoint_dir=str(tmp_path), early_stop=True).to_flags_text()
     assert "--train_files=a.csv,b.csv" in text.splitlines()
@@ -122,7 +122,7 @@ def test_flags_text_records_every_setting(tmp_path) -> None:
 
 
 def _write_clips(path: Path) -> str:
-    from tests.core.test_training import write_clips
+    from tests.core.training.test_training import write_clips
 
     return write_clips(path, 2)
 
@@ -169,7 +169,7 @@ def test_legacy_augmentation_flags_join_augment(pm, captured, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_leaves_a_loadable_latest_checkpoint(tmp_path) -> None:
-    from sttx.core import checkpoints
+    from sttx.core.training import checkpoints
     from sttx.plugins.models.deepspeech import build_model
 
     clips = _write_clips(tmp_path / "two.csv")
@@ -192,6 +192,6 @@ def test_sigkill_leaves_a_loadable_latest_checkpoint(tmp_path) -> None:
 
 
 def _geometry() -> Any:
-    from sttx.core.config import TrainConfig
+    from sttx.core.training.config import TrainConfig
 
     return TrainConfig(n_hidden=16)

@@ -11,9 +11,9 @@ import click
 import numpy as np
 
 import sttx
-from sttx.core.augmentation import Augmentation, AugmentContext, param
-from sttx.core.registry import Exporter, Importer, ModelArchitecture, SampleFormat
-from sttx.core.samples import Sample
+from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
+from sttx.core.contract.registry import Exporter, Importer, ModelArchitecture, SampleFormat
+from sttx.core.contract.samples import Sample
 
 #: Every hook this plugin implements; a meta-test checks it equals the hookspecs.
 IMPLEMENTED = (

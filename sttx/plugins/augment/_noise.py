@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sttx.core.errors import DataError
+from sttx.core.contract.errors import DataError
 
 if TYPE_CHECKING:
-    from sttx.core.samples import SampleRef
+    from sttx.core.contract.samples import SampleRef
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".aiff", ".aif")
 CACHE_SAMPLES = 32 * 1024 * 1024  # decoded float32 samples kept per process (128 MB)
@@ -33,7 +33,7 @@ def check_source(source: str) -> None:
 
 def _loaders(source: str, rate: int) -> list[Callable[[], np.ndarray]]:
     """One decoder per clip of ``source``, in a stable order."""
-    from sttx.core.audio import read_audio
+    from sttx.core.data.audio import read_audio
 
     path = Path(source)
     if path.is_dir():
@@ -43,8 +43,8 @@ def _loaders(source: str, rate: int) -> list[Callable[[], np.ndarray]]:
         return [functools.partial(read_audio, name, target_rate=rate) for name in files]
     if path.suffix.lower() in AUDIO_SUFFIXES:
         return [lambda: read_audio(source, target_rate=rate)]
-    from sttx.core.collections import read_collection
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.core.data.collections import read_collection
 
     refs = read_collection(source, get_plugin_manager().registries().sample_formats)
     if not refs:

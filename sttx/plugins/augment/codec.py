@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 
 #: Rates libopus encodes directly; others go through 16 kHz.
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)

@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import gain_db_to_ratio, max_dbfs, normalize
 
 #: Delays of the comb layers scale with these primes (relative to the first), to keep their combs apart.

@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import fit_sizes, place_intervals, units_per_ms
 
 GRAPH_DOMAINS = ("signal", "spectrogram", "features")

@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.augmentation import Augmentation, AugmentContext, param
+from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import cubic_matrix
 
 

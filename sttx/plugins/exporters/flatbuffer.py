@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sttx.core.errors import SttxError
+from sttx.core.contract.errors import SttxError
 
 #: Metadata outputs libstt reads; the string alphabet must be produced by the very last operator.
 INT_METADATA = (

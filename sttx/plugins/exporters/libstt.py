@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from sttx.core.errors import SttxError
+from sttx.core.contract.errors import SttxError
 
 ERROR_MARKERS = ("Error running session", "ERROR:", "Didn't find op", "failed to", "Node number")
 

@@ -12,9 +12,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from sttx.core.errors import SttxError
-from sttx.core.inference import Acoustic, greedy_decode, libstt_features
-from sttx.core.metrics import word_error_rate
+from sttx.core.contract.errors import SttxError
+from sttx.core.evaluation.metrics import word_error_rate
+from sttx.core.inference.reference import Acoustic, greedy_decode, libstt_features
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def read_clip_list(table: str | Path, limit: int) -> list[tuple[str, str | None]
 
 
 def _load(path: str) -> np.ndarray:
-    from sttx.core.audio import read_audio
+    from sttx.core.data.audio import read_audio
 
     return read_audio(path)
 

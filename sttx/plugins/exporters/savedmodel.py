@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
-from sttx.core.export_options import ExportOptions
-from sttx.core.registry import Exporter
+from sttx.core.contract.registry import Exporter
+from sttx.core.inference.export_options import ExportOptions
 
 if TYPE_CHECKING:
-    from sttx.core.acoustic_weights import AcousticWeights
-    from sttx.core.registry import ExporterRegistry
+    from sttx.core.contract.registry import ExporterRegistry
+    from sttx.core.training.acoustic_weights import AcousticWeights
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ def build_module(weights: AcousticWeights, options: ExportOptions) -> Any:
     """A tf.Module whose two tf.functions are the serving signatures (weights held as variables)."""
     import tensorflow as tf
 
-    from sttx.core.features import context_windows, mfcc
+    from sttx.core.data.features import context_windows, mfcc
 
     class AcousticModule(tf.Module):
         def __init__(self) -> None:
@@ -86,8 +86,8 @@ def export_savedmodel(model_state: Any, config: Any, export_dir: str | Path) -> 
     """Write a SavedModel (SERVING tag) with alphabet.txt beside it, then check parity with the checkpoint."""
     import tensorflow as tf
 
-    from sttx.core.model_source import ExportSource
-    from sttx.core.runtimes import SavedModelAcoustic
+    from sttx.core.inference.model_source import ExportSource
+    from sttx.core.inference.runtimes import SavedModelAcoustic
     from sttx.plugins.exporters.parity import check_export_parity
 
     source = ExportSource.coerce(model_state)

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
-from sttx.core.acoustic_weights import AcousticWeights, acoustic_forward
-from sttx.core.export_options import ExportOptions
-from sttx.core.registry import Exporter
+from sttx.core.contract.registry import Exporter
+from sttx.core.inference.export_options import ExportOptions
+from sttx.core.training.acoustic_weights import AcousticWeights, acoustic_forward
 
 if TYPE_CHECKING:
-    from sttx.core.registry import ExporterRegistry
+    from sttx.core.contract.registry import ExporterRegistry
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,11 @@ def convert_tflite(weights: AcousticWeights, alphabet_blob: bytes, options: Expo
 def export_tflite(model_state: Any, config: Any, export_dir: str | Path) -> list[Path]:
     """Write ``<export_file_name>.tflite``, check its structure, then its parity with the checkpoint.
 
-    :param model_state: an :class:`sttx.core.model_source.ExportSource` (or anything it accepts)
+    :param model_state: an :class:`sttx.core.inference.model_source.ExportSource` (or anything it accepts)
     :param config: the command's config (DeepSpeech flag names); see :class:`ExportOptions`
     """
-    from sttx.core.model_source import ExportSource
-    from sttx.core.runtimes import TFLiteAcoustic
+    from sttx.core.inference.model_source import ExportSource
+    from sttx.core.inference.runtimes import TFLiteAcoustic
     from sttx.plugins.exporters.check import check_tflite
     from sttx.plugins.exporters.parity import check_export_parity
 

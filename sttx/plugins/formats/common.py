@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from sttx.core.audio import write_audio
-from sttx.core.errors import DataError
+from sttx.core.contract.errors import DataError
+from sttx.core.data.audio import write_audio
 
 if TYPE_CHECKING:
-    from sttx.core.samples import Sample
+    from sttx.core.contract.samples import Sample
 
 _REMOTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

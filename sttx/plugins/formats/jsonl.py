@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sttx import hookimpl
-from sttx.core.errors import DataError
-from sttx.core.registry import SampleFormat
-from sttx.core.samples import FileAudio, SampleRef
+from sttx.core.contract.errors import DataError
+from sttx.core.contract.registry import SampleFormat
+from sttx.core.contract.samples import SampleRef
+from sttx.core.data.sources import FileAudio
 from sttx.plugins.formats.common import AudioFolder, file_size, resolve_audio_path
 
 if TYPE_CHECKING:
-    from sttx.core.registry import SampleFormatRegistry
-    from sttx.core.samples import Sample
+    from sttx.core.contract.registry import SampleFormatRegistry
+    from sttx.core.contract.samples import Sample
 
 _BYTES_PER_SECOND = 32000  # 16 kHz 16-bit mono: a WAV-equivalent size, so rows sort like DeepSpeech's CSV rows
 

@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 
-from sttx.core.audio import AudioError, to_int16
+from sttx.core.data.audio import AudioError, to_int16
 
 MIME_TYPE = "application/vnd.mozilla.opus"
 FRAME_MS = 60

@@ -13,16 +13,16 @@ import attrs
 import numpy as np
 
 from sttx import hookimpl
-from sttx.core.audio import AudioError, AudioInfo, audio_info, encode_audio, read_audio, resample
-from sttx.core.errors import DataError, UsageError
-from sttx.core.registry import SampleFormat
-from sttx.core.samples import SampleRef
+from sttx.core.contract.errors import DataError, UsageError
+from sttx.core.contract.registry import SampleFormat
+from sttx.core.contract.samples import SampleRef
+from sttx.core.data.audio import AudioError, AudioInfo, audio_info, encode_audio, read_audio, resample
 from sttx.plugins.formats.opus_container import MIME_TYPE as OPUS_MIME
 from sttx.plugins.formats.opus_container import decode_opus, encode_opus, opus_header
 
 if TYPE_CHECKING:
-    from sttx.core.registry import SampleFormatRegistry
-    from sttx.core.samples import Sample
+    from sttx.core.contract.registry import SampleFormatRegistry
+    from sttx.core.contract.samples import Sample
 
 MAGIC = b"SAMPLEDB"
 WAV_MIME = "audio/wav"

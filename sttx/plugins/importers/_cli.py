@@ -13,7 +13,7 @@ from sttx.cli.options import bool_option, option
 from sttx.cli.types import plugin_manager
 
 if TYPE_CHECKING:
-    from sttx.core.importing import ImportReport
+    from sttx.core.data.importing import ImportReport
     from sttx.plugins.importers._common import ImportOptions
 
 _DEFAULT_JOBS = max(1, min(4, os.cpu_count() or 1))
@@ -46,8 +46,8 @@ def import_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_options(ctx: click.Context, values: dict[str, Any]) -> ImportOptions:
     """Pop the shared flags out of ``values`` into an ImportOptions (resolving the validator and alphabet)."""
-    from sttx.core.alphabet import load_alphabet
-    from sttx.core.importing import LabelFilter, resolve_label_validator
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.data.importing import LabelFilter, resolve_label_validator
     from sttx.plugins.importers._common import ImportOptions
 
     flags = {name: values.pop(name) for name in _COMMON}

@@ -13,8 +13,8 @@ from pathlib import Path
 import attrs
 from tqdm import tqdm
 
-from sttx.core.audio import AudioError, audio_info, encode_audio, read_audio
-from sttx.core.importing import LabelFilter, RowOutcome, too_short
+from sttx.core.data.audio import AudioError, audio_info, encode_audio, read_audio
+from sttx.core.data.importing import LabelFilter, RowOutcome, too_short
 
 _FORMATS = {"wav": "WAV", "flac": "FLAC"}
 

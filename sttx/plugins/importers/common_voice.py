@@ -10,9 +10,9 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import option
-from sttx.core.errors import UsageError
-from sttx.core.importing import CorpusError, ImportReport, RowOutcome
-from sttx.core.registry import Importer, ImporterRegistry
+from sttx.core.contract.errors import UsageError
+from sttx.core.contract.registry import Importer, ImporterRegistry
+from sttx.core.data.importing import CorpusError, ImportReport, RowOutcome
 from sttx.plugins.importers._archive import ARCHIVE_SUFFIXES, extract_archive, is_archive
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv

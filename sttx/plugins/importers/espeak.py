@@ -23,10 +23,10 @@ from tqdm import tqdm
 
 from sttx import hookimpl
 from sttx.cli.options import option
-from sttx.core.audio import resample, to_int16
-from sttx.core.errors import SttxError, UsageError
-from sttx.core.importing import CV_COLUMNS, normalize_transcript
-from sttx.core.registry import Importer, ImporterRegistry
+from sttx.core.contract.errors import SttxError, UsageError
+from sttx.core.contract.registry import Importer, ImporterRegistry
+from sttx.core.data.audio import resample, to_int16
+from sttx.core.data.importing import CV_COLUMNS, normalize_transcript
 from sttx.plugins.importers.espeak_variants import data_paths_with, stock_variants, write_variants
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"

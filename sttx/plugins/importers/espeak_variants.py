@@ -12,7 +12,7 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 
-from sttx.core.errors import SttxError
+from sttx.core.contract.errors import SttxError
 
 #: where espeak-ng keeps variant files inside its data dir; a voice ``lang+name`` reads ``voices/!v/name``
 VARIANTS_SUBDIR = Path("voices") / "!v"

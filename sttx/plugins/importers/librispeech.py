@@ -9,8 +9,8 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import option
-from sttx.core.importing import CorpusError, ImportReport
-from sttx.core.registry import Importer, ImporterRegistry
+from sttx.core.contract.registry import Importer, ImporterRegistry
+from sttx.core.data.importing import CorpusError, ImportReport
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
 

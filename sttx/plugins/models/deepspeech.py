@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from sttx import hookimpl
-from sttx.core.features import N_CONTEXT, N_INPUT
-from sttx.core.registry import ModelArchitecture
+from sttx.core.contract.registry import ModelArchitecture
+from sttx.core.data.features import N_CONTEXT, N_INPUT
 
 #: width of layer_1's input: 2*9+1 frames of 26 coefficients, frame outer, coefficient inner
 N_WINDOW = (2 * N_CONTEXT + 1) * N_INPUT
@@ -66,8 +66,8 @@ def build_model(config: Any, n_classes: int) -> Any:
     """
     import keras
 
-    from sttx.core.acoustic_weights import FEATURE_NORM
-    from sttx.core.features import context_windows
+    from sttx.core.data.features import context_windows
+    from sttx.core.training.acoustic_weights import FEATURE_NORM
     from sttx.plugins.models.fast_lstm import FastLSTM
     from sttx.plugins.models.feature_norm import FeatureNorm
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from sttx.core.features import N_CONTEXT, N_INPUT
+from sttx.core.data.features import N_CONTEXT, N_INPUT
 
 
 @keras.saving.register_keras_serializable(package="sttx")

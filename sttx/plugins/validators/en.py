@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sttx import hookimpl
 
 if TYPE_CHECKING:
-    from sttx.core.registry import LabelValidatorRegistry
+    from sttx.core.contract.registry import LabelValidatorRegistry
 
 _REJECT = re.compile(r"[0-9]|[(<\[\]&*{]")
 _SPACES = re.compile(r" {2,}")

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.audio import write_audio
-from sttx.core.augmentation import AugmentContext
-from sttx.core.plugins import get_plugin_manager
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.augmentation import AugmentContext
+from sttx.core.contract.plugins import get_plugin_manager
+from sttx.core.contract.registry import AugmentationRegistry
+from sttx.core.data.audio import write_audio
 
 RATE = 16000
 

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sttx.core.augmentation import Augmentation, apply_chain
-from sttx.core.grammar import format_augmentation
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.augmentation import Augmentation, apply_chain
+from sttx.core.contract.grammar import format_augmentation
+from sttx.core.contract.registry import AugmentationRegistry
 from tests.plugins.augment.conftest import RATE, context, speechlike
 
 BUILTINS = [

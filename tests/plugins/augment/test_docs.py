@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.registry import AugmentationRegistry
 from tests.plugins.augment.test_conformance import BUILTINS
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "augmentations.md"

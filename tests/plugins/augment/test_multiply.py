@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.registry import AugmentationRegistry
 from tests.plugins.augment.conftest import context
 
 

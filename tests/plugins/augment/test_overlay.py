@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.audio import write_audio
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.registry import AugmentationRegistry
+from sttx.core.data.audio import write_audio
 from sttx.plugins.augment._dsp import max_dbfs
 from tests.plugins.augment.conftest import RATE, context, speechlike
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.registry import AugmentationRegistry
 from sttx.plugins.augment._dsp import max_dbfs
 from tests.plugins.augment.conftest import context, speechlike
 from tests.plugins.augment.test_conformance import BUILTINS, required

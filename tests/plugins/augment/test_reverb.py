@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from sttx.core.registry import AugmentationRegistry
+from sttx.core.contract.registry import AugmentationRegistry
 from sttx.plugins.augment._dsp import max_dbfs, normalize
 from tests.plugins.augment.conftest import RATE, context
 

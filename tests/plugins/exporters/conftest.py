@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.acoustic_weights import AcousticWeights, Dense
-from sttx.core.alphabet import load_alphabet
+from sttx.core.data.alphabet import load_alphabet
+from sttx.core.training.acoustic_weights import AcousticWeights, Dense
 
 LIBSTT_WHEEL = "stt==1.4.0"
 #: what pip prints when it cannot reach the registry at all (any other failure is a test failure)

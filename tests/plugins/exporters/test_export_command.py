@@ -10,18 +10,19 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.export_options import ExportOptions
-from sttx.core.inference import libstt_features
-from sttx.core.model_card import read_model_card
-from sttx.core.runtimes import SavedModelAcoustic, TFLiteAcoustic, WeightsAcoustic, load_model
+from sttx.core.inference.export_options import ExportOptions
+from sttx.core.inference.loading import load_model
+from sttx.core.inference.model_card import read_model_card
+from sttx.core.inference.reference import libstt_features
+from sttx.core.inference.runtimes import SavedModelAcoustic, TFLiteAcoustic, WeightsAcoustic
 from sttx.plugins.exporters.parity import ParityError, compare, enforce
-from tests.core.ds_tf1 import ds_variables, write_checkpoint
+from tests.core.training.ds_tf1 import ds_variables, write_checkpoint
 from tests.plugins.exporters.conftest import random_weights
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.plugins import get_plugin_manager
 
     root = tmp_path_factory.mktemp("export")
     checkpoint = write_checkpoint(root / "ckpt", ds_variables(n_hidden=24))
@@ -53,8 +54,8 @@ def test_zip_bundles_everything(exported: tuple[Path, Path]) -> None:
 
 
 def test_exports_agree_with_the_checkpoint(exported: tuple[Path, Path], speech: list[Path]) -> None:
-    from sttx.core.audio import read_audio
-    from sttx.core.ds_checkpoint import read_deepspeech_weights
+    from sttx.core.data.audio import read_audio
+    from sttx.core.training.ds_checkpoint import read_deepspeech_weights
 
     out, checkpoint = exported
     reference = WeightsAcoustic(read_deepspeech_weights(checkpoint))
@@ -69,8 +70,8 @@ def test_exports_agree_with_the_checkpoint(exported: tuple[Path, Path], speech: 
 def test_savedmodel_signatures(exported: tuple[Path, Path], speech: list[Path]) -> None:
     import tensorflow as tf
 
-    from sttx.core.audio import read_audio
-    from sttx.core.features import mfcc
+    from sttx.core.data.audio import read_audio
+    from sttx.core.data.features import mfcc
 
     out, _ = exported
     loaded = tf.saved_model.load(str(out))
@@ -90,7 +91,7 @@ def test_savedmodel_signatures(exported: tuple[Path, Path], speech: list[Path]) 
 
 
 def test_zip_needs_an_empty_dir(exported: tuple[Path, Path]) -> None:
-    from sttx.core.plugins import get_plugin_manager
+    from sttx.core.contract.plugins import get_plugin_manager
 
     out, checkpoint = exported
     args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(out), "--export_zip"]
@@ -113,9 +114,9 @@ def test_sttx_checkpoint_export_and_transcribe(tmp_path: Path, alphabet, speech:
     """An sttx training checkpoint dir exports with parity (Keras reference) and transcribes as its .tflite."""
     from types import SimpleNamespace
 
-    from sttx.core import checkpoints
-    from sttx.core.plugins import get_plugin_manager
-    from sttx.core.transcribe import transcribe_paths
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.core.inference.transcribe import transcribe_paths
+    from sttx.core.training import checkpoints
     from sttx.plugins.models.deepspeech import build_model
 
     model = build_model(SimpleNamespace(n_hidden=32), alphabet.n_classes)

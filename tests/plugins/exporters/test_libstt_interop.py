@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sttx.core.audio import read_audio
-from sttx.core.export_options import ExportOptions
-from sttx.core.inference import libstt_features
-from sttx.core.runtimes import TFLiteAcoustic
+from sttx.core.data.audio import read_audio
+from sttx.core.inference.export_options import ExportOptions
+from sttx.core.inference.reference import libstt_features
+from sttx.core.inference.runtimes import TFLiteAcoustic
 from sttx.plugins.exporters.libstt import LibsttError, run_libstt
 from sttx.plugins.exporters.tflite import convert_tflite
 from tests.plugins.exporters.ctc_beam import prefix_beam_search

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from rapidfuzz.distance import Levenshtein
 
 from sttx.cli import build_cli
-from sttx.core.inference import libstt_features
-from sttx.core.plugins import get_plugin_manager
-from sttx.core.runtimes import TFLiteAcoustic
-from sttx.core.transcribe import transcribe_paths
+from sttx.core.contract.plugins import get_plugin_manager
+from sttx.core.inference.reference import libstt_features
+from sttx.core.inference.runtimes import TFLiteAcoustic
+from sttx.core.inference.transcribe import transcribe_paths
 from sttx.plugins.exporters.libstt import run_libstt
 from tests.plugins.exporters.ctc_beam import prefix_beam_search
 
@@ -40,7 +40,7 @@ def test_trained_model_in_libstt(tmp_path: Path, libstt_dir: Path) -> None:
     result = CliRunner().invoke(cli, export)
     assert result.exit_code == 0, result.output[-2000:] + repr(result.exception)
     wav = tmp_path / "clip.wav"
-    from sttx.core.audio import read_audio, write_audio
+    from sttx.core.data.audio import read_audio, write_audio
 
     write_audio(wav, read_audio(clip), 16000)
     model = tmp_path / "out" / "output_graph.tflite"

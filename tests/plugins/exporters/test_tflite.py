@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sttx.core.audio import read_audio
-from sttx.core.export_options import ExportOptions
-from sttx.core.inference import libstt_features
-from sttx.core.model_source import ExportSource
-from sttx.core.runtimes import TFLiteAcoustic, WeightsAcoustic
+from sttx.core.data.audio import read_audio
+from sttx.core.inference.export_options import ExportOptions
+from sttx.core.inference.model_source import ExportSource
+from sttx.core.inference.reference import libstt_features
+from sttx.core.inference.runtimes import TFLiteAcoustic, WeightsAcoustic
 from sttx.plugins.exporters.check import check_tflite
 from sttx.plugins.exporters.flatbuffer import TFLiteCheckError
 from sttx.plugins.exporters.tflite import _build_graph, convert_tflite, export_tflite
@@ -59,7 +59,7 @@ def test_float_parity_with_reference(float_file: Path, weights, speech: list[Pat
 
 def test_mfcc_output_matches_features(float_file: Path, speech: list[Path]) -> None:
     """The in-graph AudioSpectrogram + Mfcc give the features sttx computes for the same window."""
-    from sttx.core.inference import libstt_windows, quantize_like_libstt
+    from sttx.core.inference.reference import libstt_windows, quantize_like_libstt
 
     audio = read_audio(speech[0])
     runtime = TFLiteAcoustic(float_file)
@@ -140,7 +140,7 @@ def test_check_rejects_per_channel_quantization(weights, alphabet, tmp_path: Pat
 
 
 def test_options_reject_bad_values() -> None:
-    from sttx.core.errors import UsageError
+    from sttx.core.contract.errors import UsageError
 
     with pytest.raises(UsageError, match="n_steps"):
         ExportOptions(n_steps=0)
@@ -156,7 +156,7 @@ def test_keras_model_export_parity(layer_norm: bool, feature_norm: bool, alphabe
     float parity to ~1e-4."""
     from types import SimpleNamespace
 
-    from sttx.core.runtimes import KerasAcoustic
+    from sttx.core.inference.runtimes import KerasAcoustic
     from sttx.plugins.models.deepspeech import build_model
 
     geometry = SimpleNamespace(n_hidden=32, layer_norm=layer_norm, feature_norm=feature_norm, relu_clip=2.0)

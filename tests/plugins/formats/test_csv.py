@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from sttx.core.audio import read_audio
-from sttx.core.collections import read_collections
-from sttx.core.errors import DataError
+from sttx.core.contract.errors import DataError
+from sttx.core.data.audio import read_audio
+from sttx.core.data.collections import read_collections
 from sttx.plugins.formats.csv_format import read_csv, write_csv
 
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sttx.core.audio import read_audio
-from sttx.core.errors import DataError
+from sttx.core.contract.errors import DataError
+from sttx.core.data.audio import read_audio
 from sttx.plugins.formats.jsonl import read_jsonl, write_jsonl
 
 

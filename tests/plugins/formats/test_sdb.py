@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from sttx.core.audio import AudioError, encode_audio, read_audio
-from sttx.core.errors import DataError
-from sttx.core.samples import Sample
+from sttx.core.contract.errors import DataError
+from sttx.core.contract.samples import Sample
+from sttx.core.data.audio import AudioError, encode_audio, read_audio
 from sttx.plugins.formats.opus_container import decode_opus, encode_opus
 from sttx.plugins.formats.sdb import read_sdb, write_sdb
 

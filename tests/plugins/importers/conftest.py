@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from sttx.core.importing import CV_COLUMNS
+from sttx.core.data.importing import CV_COLUMNS
 from sttx.plugins.importers.espeak import SynthesisReport, client_id, read_sentences, synthesize_corpus
 
 VOICES = ["en-us+m3", "en+f2", "en-gb+m1"]  # 3 voices: the first is test, the second dev, the rest train

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.alphabet import load_alphabet
-from sttx.core.importing import CorpusError, LabelFilter
+from sttx.core.data.alphabet import load_alphabet
+from sttx.core.data.importing import CorpusError, LabelFilter
 from sttx.plugins.importers._common import ImportOptions
 from sttx.plugins.importers.common_voice import prepare_cv
 from sttx.plugins.validators.en import validate_label_en

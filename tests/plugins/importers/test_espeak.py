@@ -11,9 +11,9 @@ import soundfile
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.alphabet import load_alphabet
-from sttx.core.errors import UsageError
-from sttx.core.importing import CV_COLUMNS
+from sttx.core.contract.errors import UsageError
+from sttx.core.data.alphabet import load_alphabet
+from sttx.core.data.importing import CV_COLUMNS
 from sttx.plugins.importers.espeak import (
     SAMPLE_DIR,
     SynthesisError,

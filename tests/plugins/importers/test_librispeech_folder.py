@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
-from sttx.core.importing import CorpusError, LabelFilter
+from sttx.core.data.importing import CorpusError, LabelFilter
 from sttx.plugins.importers._common import ImportOptions
 from sttx.plugins.importers.espeak import SAMPLE_DIR
 from sttx.plugins.importers.folder import prepare_folder

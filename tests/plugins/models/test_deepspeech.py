@@ -6,7 +6,7 @@ import attrs
 import numpy as np
 import pytest
 
-from sttx.core.ds_checkpoint import split_fused_lstm
+from sttx.core.training.ds_checkpoint import split_fused_lstm
 from sttx.plugins.models.deepspeech import N_WINDOW, build_model, dropout_rates, parameter_count
 
 keras = pytest.importorskip("keras")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sttx.core.errors import UnknownNameError, UsageError
-from sttx.core.importing import LabelFilter, normalize_transcript, resolve_label_validator, to_ascii, too_short
+from sttx.core.contract.errors import UnknownNameError, UsageError
+from sttx.core.data.importing import LabelFilter, normalize_transcript, resolve_label_validator, to_ascii, too_short
 from sttx.plugins.validators.en import validate_label_en
 
 
@@ -55,7 +55,7 @@ def test_resolution(pm, tmp_path, caplog):
 
 
 def test_label_filter_chain_order():
-    from sttx.core.alphabet import load_alphabet
+    from sttx.core.data.alphabet import load_alphabet
 
     chain = LabelFilter(validate=validate_label_en, normalize=True, alphabet=load_alphabet())
     assert chain("Crème Brûlée!") == "creme brulee"

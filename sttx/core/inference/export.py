@@ -1,0 +1,87 @@
+"""Export a trained model: run the chosen exporter plugins, write the model card, add the scorer, zip."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from sttx.core.contract.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class ExportResult:
+    """Files written, per format, plus the model card and the zip (when asked for)."""
+
+    files: dict[str, list[Path]]
+    model_card: Path
+    zip_file: Path | None = None
+
+
+def formats_from_flags(export_tflite: bool, export_savedmodel: bool, extra: Sequence[str] = ()) -> list[str]:
+    """Coqui's booleans plus any ``--export_format NAME``; at least one format is required."""
+    formats = [name for name, on in (("tflite", export_tflite), ("savedmodel", export_savedmodel)) if on]
+    formats += [name for name in extra if name not in formats]
+    if not formats:
+        raise UsageError("nothing to export: pass --export_tflite, --export_savedmodel or --export_format NAME")
+    return formats
+
+
+def _prepare_dir(export_dir: Path, *, zip_it: bool, remove_export: bool) -> None:
+    if remove_export and export_dir.exists():
+        shutil.rmtree(export_dir)
+    if zip_it and export_dir.exists() and any(export_dir.iterdir()):
+        raise UsageError(f"--export_zip needs an empty --export_dir, but {export_dir} holds files")
+    export_dir.mkdir(parents=True, exist_ok=True)
+
+
+def export_model(
+    model_state: Any,
+    config: Any,
+    export_dir: str | Path,
+    formats: Sequence[str],
+    *,
+    registry: Any,
+    scorer_path: str | Path | None = None,
+    zip_it: bool = False,
+    remove_export: bool = False,
+) -> ExportResult:
+    """Write every format to ``export_dir`` (each checked for parity as it is written), the card, the zip.
+
+    :param model_state: an ExportSource, a checkpoint dir, or anything with ``model`` and ``alphabet``
+    :param registry: the exporter registry (``pm.registries().exporters``)
+    """
+    from sttx.core.inference.export_options import ExportOptions
+    from sttx.core.inference.model_card import write_model_card
+    from sttx.core.inference.model_source import ExportSource
+
+    exporters = {name: registry.get(name) for name in formats}  # unknown names fail before any work
+    target = Path(export_dir)
+    _prepare_dir(target, zip_it=zip_it, remove_export=remove_export)
+    source = ExportSource.coerce(model_state)
+    files = {name: list(exporter.export(source, config, target)) for name, exporter in exporters.items()}
+    runtime = "tflite" if "tflite" in formats else "tensorflow"
+    card = write_model_card(ExportOptions.from_config(config), target, runtime)
+    scorer = copy_scorer(scorer_path, target)
+    if scorer is not None:
+        files["scorer"] = [scorer]
+    archive = None
+    if zip_it:
+        archive = Path(shutil.make_archive(str(target), "zip", root_dir=target))
+        log.info("zipped the export to %s", archive)
+    return ExportResult(files, card, archive)
+
+
+def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:
+    """Coqui copies the scorer beside the export as ``exported.scorer``."""
+    if not scorer:
+        return None
+    target = Path(export_dir) / "exported.scorer"
+    shutil.copyfile(scorer, target)
+    return target

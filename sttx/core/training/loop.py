@@ -1,0 +1,390 @@
+"""The training loop: epochs of compiled steps, dev evaluation, best-dev tracking, plateau and early stop, resume.
+
+Unlike DeepSpeech, everything the loop depends on is in the checkpoint (epoch, position inside it, best dev loss,
+early-stop and plateau counters, learning rate, optimizer state) and a restart continues from the *latest*
+checkpoint, so N steps in one run and k + (N-k) steps across a restart give the same weights. Batches depend
+only on (seed, epoch) and dropout only on (seed, global step), which is the whole of the run's randomness.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from sttx.core.contract.errors import SttxError
+from sttx.core.training import checkpoints
+from sttx.core.training.lr_schedule import LearningRateSchedule
+from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
+from sttx.core.training.run_setup import RunData, build_model_and_optimizer, describe_run, load_data, resolve_alphabet
+from sttx.core.training.stopping import StopRequest
+
+log = logging.getLogger(__name__)
+
+
+class NonFiniteLossError(SttxError):
+    """A batch gave a NaN or Inf loss; the message names its files and the checkpoint kept."""
+
+
+@attrs.define
+class LoopState:
+    """What the loop needs to continue exactly where it stopped (saved as JSON in every checkpoint)."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    best_dev_loss: float | None = None
+    epochs_without_improvement: int = 0
+    nan_skipped: int = 0
+    epoch_loss_sum: float = 0.0
+    epoch_steps: int = 0
+    random_seed: int = 4568
+    #: --learning_rate as the plateau rule left it; the schedule's factor applies on top (None: older checkpoints)
+    base_learning_rate: float | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoopState:
+        """The loop fields of a checkpoint's state.json (other keys ignored)."""
+        names = {field.name for field in attrs.fields(cls)}
+        return cls(**{key: value for key, value in data.get("loop", {}).items() if key in names})
+
+
+@attrs.frozen(kw_only=True)
+class TrainResult:
+    """How a run ended: steps, losses, the dev/test evaluations, and whether it was interrupted or stopped early."""
+
+    checkpoint_dir: str
+    global_step: int
+    epochs_completed: int
+    train_loss: float | None
+    best_dev_loss: float | None
+    dev: Any = None
+    test: Any = None
+    interrupted: str = ""
+    stopped_early: bool = False
+    nan_skipped: int = 0
+    checkpoint: Path | None = None
+    seconds: float = 0.0
+    model: Any = None
+    alphabet: Any = None
+    relu_clip: float = 20.0
+
+
+class Trainer:
+    """One training process: builds everything from the config, restores, runs the epochs, checkpoints."""
+
+    def __init__(self, config: Any, registries: Any, echo: Echo, stop: StopRequest) -> None:
+        from sttx.core.training.precision import choose_policy
+
+        self.config = attrs.evolve(config, dtype_policy=choose_policy(config.automatic_mixed_precision))
+        self.registries, self.echo, self.stop = registries, echo, stop
+        self.alphabet = resolve_alphabet(self.config)
+        self.data: RunData = load_data(self.config, registries, self.alphabet)
+        self.model, self.optimizer, self.strategy = build_model_and_optimizer(self.config, registries, self.alphabet)
+        self.variables = checkpoints.tracked_variables(self.model, self.optimizer)
+        self.state = LoopState(random_seed=self.config.random_seed)
+        self.save_dir = Path(self.config.save_dir) if self.config.save_dir else None
+        self.summaries = Summaries(self.config.summaries if self.data.train else "")
+        self.last_checkpoint: Path | None = None
+        self.last_save = time.monotonic()
+        self._step: Any = None
+        self._eval_step: Any = None
+        self.schedule = LearningRateSchedule(self.config.lr_schedule, self.config.epochs * self.data.train_batches,
+                                             self.config.warmup_steps, self.config.lr_final_ratio,
+                                             self.config.lr_hold_ratio)
+
+    # -- checkpoints -------------------------------------------------------------------------------------------
+    def model_config(self) -> dict[str, Any]:
+        """The geometry recorded in every checkpoint (what restore_for_inference rebuilds)."""
+        c = self.config
+        return {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
+                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
+                "bytes_output_mode": c.bytes_output_mode}
+
+    def save(self, kind: str = checkpoints.TRAIN) -> Path:
+        """Checkpoint the weights, optimizer and loop state into the save dir."""
+        if self.save_dir is None:
+            raise checkpoints.CheckpointError("no --checkpoint_dir to save into")
+        state = {"loop": attrs.asdict(self.state), "model": self.model_config(),
+                 "learning_rate": self.learning_rate}
+        path = checkpoints.save(self.save_dir, kind, self.state.global_step, self.variables, state,
+                                self.config.max_to_keep)
+        self.last_save = time.monotonic()
+        if kind == checkpoints.TRAIN:
+            self.last_checkpoint = path
+        return path
+
+    @property
+    def learning_rate(self) -> float:
+        """The optimizer's current learning rate."""
+        return float(self.optimizer.learning_rate.numpy())
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.learning_rate = value
+
+    def restore(self) -> None:
+        """Resume from the save dir's latest checkpoint, or start from --load_checkpoint_dir (sttx or DeepSpeech)."""
+        from sttx.core.training import warm_start
+
+        c = self.config
+        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet)
+        if loaded is None:
+            if not c.train_files:
+                raise checkpoints.CheckpointError(
+                    f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
+            self.measure_features()
+            self.state.base_learning_rate = c.learning_rate
+            return
+        path = loaded.source.path
+        if loaded.resumed:
+            self.state = LoopState.from_json(loaded.state)
+            self.last_checkpoint = path if path.name.startswith(checkpoints.TRAIN) else None
+        if not loaded.resumed or c.force_initialize_learning_rate:
+            self.learning_rate = c.learning_rate
+            self.state.base_learning_rate = c.learning_rate
+        elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
+            self.state.base_learning_rate = self.learning_rate
+        where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
+        self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
+        for note in loaded.notes:
+            self.echo(note)
+
+    def measure_features(self) -> None:
+        """A new run with --feature_norm: set the model's feature normalisation from the training set."""
+        from sttx.core.data import feature_stats
+        from sttx.core.training.acoustic_weights import FEATURE_NORM
+
+        if not self.config.feature_norm or self.data.train is None:
+            return
+        try:
+            layer = self.model.get_layer(FEATURE_NORM)
+        except ValueError:
+            raise SttxError(f"--feature_norm: the {self.config.model} model has no {FEATURE_NORM} layer") from None
+        train = self.data.train
+        mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], self.config.audio_sample_rate)
+        layer.set_weights([mean, scale])
+        log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())
+
+    # -- steps -------------------------------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        """Train for the remaining epochs (when there are train files), then test; returns the result."""
+        started = time.monotonic()
+        self.restore()
+        self.echo(describe_run(self.config, self.model, self.data, self.strategy))
+        self.data.rejects.check(self.config.max_rejected)
+        dev = None
+        stopped_early = False
+        if self.data.train is not None:
+            self.write_run_files()
+            with self.stop:
+                dev, stopped_early = self.epochs()
+        test = None if self.stop else self.test()
+        self.summaries.close()
+        return TrainResult(
+            checkpoint_dir=self.config.save_dir, global_step=self.state.global_step,
+            epochs_completed=self.state.epoch, train_loss=self._last_train_loss, best_dev_loss=self.state.best_dev_loss,
+            dev=dev, test=test, interrupted=self.stop.name, stopped_early=stopped_early,
+            nan_skipped=self.state.nan_skipped, checkpoint=self.last_checkpoint, seconds=time.monotonic() - started,
+            model=self.model, alphabet=self.alphabet, relu_clip=self.config.relu_clip,
+        )
+
+    _last_train_loss: float | None = None
+
+    def write_run_files(self) -> None:
+        """flags.txt (rewritten at every start, as DeepSpeech) and alphabet.txt beside the checkpoints."""
+        if self.save_dir is None:
+            raise checkpoints.CheckpointError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        checkpoints.write_text_atomic(self.save_dir / "flags.txt", self.config.to_flags_text())
+        checkpoints.write_text_atomic(self.save_dir / "alphabet.txt", self.alphabet.to_text())
+
+    def epochs(self) -> tuple[Any, bool]:
+        """Run epochs from the restored position; returns the last dev evaluation and whether it stopped early."""
+        from sttx.core.training.train_step import make_train_step
+
+        self._step = make_train_step(self.model, self.optimizer, self.strategy, self.config.random_seed)
+        dev = None
+        if self.state.epoch > 0 and self.state.epoch >= self.config.epochs:
+            # DeepSpeech trained --epochs more on every restart; exact resume needs it to count the whole run
+            self.echo(f"Nothing to train: {self.save_dir} already holds {self.state.epoch} epochs and --epochs is "
+                      f"{self.config.epochs} (it counts the whole run, restarts included: raise it to train on)")
+        while self.state.epoch < self.config.epochs:
+            if self.stop:  # a signal during the dev evaluation: the epoch-end checkpoint is already written
+                return dev, False
+            epoch = self.state.epoch
+            meter = self.train_epoch(epoch)
+            if meter is None:
+                return dev, False
+            self.data.rejects.check(self.config.max_rejected)
+            dev = self.evaluate_dev()
+            self.echo(epoch_line(epoch + 1, meter, self.learning_rate, dev))
+            self.record_epoch(meter, dev)
+            stop = self.after_epoch(dev)
+            self.save()
+            if stop:
+                self.echo(f"Early stop triggered as the dev loss did not improve the last {self.config.es_epochs} "
+                          "epochs")
+                return dev, True
+        return dev, False
+
+    def train_epoch(self, epoch: int) -> EpochMeter | None:
+        """One epoch from ``state.step_in_epoch``; None when a stop was requested (a checkpoint is saved)."""
+        import tensorflow as tf
+
+        s = self.state
+        meter = EpochMeter(loss_sum=s.epoch_loss_sum, steps=s.epoch_steps)
+        bar = Bar(epoch + 1, self.data.train_batches, s.step_in_epoch, self.config.show_progressbar)
+        batches = iter(self.data.train.for_epoch(epoch, skip_batches=s.step_in_epoch))
+        try:
+            while True:
+                before = time.perf_counter()
+                batch = next(batches, None)
+                fetched = time.perf_counter()
+                if batch is None:
+                    break
+                if self.schedule.varies:
+                    self.learning_rate = self.scheduled_rate()
+                loss, per_sample, finite = self._step(
+                    batch["features"], batch["feature_lengths"], batch["labels"], batch["label_lengths"],
+                    tf.constant(s.global_step, tf.int64))
+                loss = float(loss)
+                if bool(finite):
+                    meter.add(loss, int(batch["label_lengths"].shape[0]), fetched - before,
+                              time.perf_counter() - fetched)
+                    s.epoch_loss_sum, s.epoch_steps = meter.loss_sum, meter.steps
+                    self.summaries.scalars("train", s.global_step, {"loss": loss})
+                else:
+                    self.non_finite(batch, per_sample.numpy())
+                s.global_step += 1
+                s.step_in_epoch += 1
+                bar.update(s.global_step, meter.loss_sum / max(1, meter.steps), meter.rate)
+                stopping = self.stop.after_step(s.global_step)
+                if stopping or self.checkpoint_due():
+                    self.save()
+                if stopping:
+                    return None
+        finally:
+            bar.close()
+        self._last_train_loss = meter.loss_sum / meter.steps if meter.steps else None
+        return meter
+
+    def scheduled_rate(self) -> float:
+        """The learning rate of the next step: the base rate times the schedule's factor at that step."""
+        base = self.config.learning_rate if self.state.base_learning_rate is None else self.state.base_learning_rate
+        return base * self.schedule.factor(self.state.global_step)
+
+    def checkpoint_due(self) -> bool:
+        """True every --checkpoint_secs seconds (0 disables timed checkpoints; epoch ends always save)."""
+        secs = self.config.checkpoint_secs
+        return bool(secs) and time.monotonic() - self.last_save >= secs
+
+    def non_finite(self, batch: Any, losses: Any) -> None:
+        """Name the batch's files; stop (keeping the last good checkpoint) unless --skip_nan."""
+        import numpy as np
+
+        ids = [i.decode("utf-8", "replace") for i, bad in zip(batch["ids"].numpy(), ~np.isfinite(losses),
+                                                                strict=True) if bad]
+        files = ", ".join(ids) or "(all of the batch)"
+        if self.config.skip_nan:
+            self.state.nan_skipped += 1
+            log.warning("Skipped batch at step %d: the following files caused an infinite (or NaN) loss: %s",
+                        self.state.global_step, files)
+            return
+        kept = self.last_checkpoint or "none yet"
+        raise NonFiniteLossError(
+            f"the following files caused an infinite (or NaN) loss at global step {self.state.global_step}: "
+            f"{files}; stopped without saving, the last good checkpoint is {kept} (--skip_nan skips such batches)")
+
+    # -- after each epoch --------------------------------------------------------------------------------------
+    def evaluate_dev(self) -> Any:
+        """Dev loss, WER and CER over every dev file (dropout off); None without dev files."""
+        if not self.data.dev:
+            return None
+        return self.evaluate_sets(self.data.dev, progress=self.config.show_progressbar)
+
+    def evaluate_sets(self, sets: dict[str, Any], *, progress: bool) -> Any:
+        """Evaluate the model on pipelines by file, reusing one compiled step."""
+        from sttx.core.evaluation import evaluator as evaluation
+
+        if self._eval_step is None:
+            self._eval_step = evaluation.make_eval_step(self.model)
+        files = [evaluation.file_result(name, evaluation.evaluate_dataset(
+                     self._eval_step, pipeline.for_epoch(0), self.alphabet, desc=Path(name).name,
+                     progress=progress), bytes_mode=self.alphabet.is_bytes)
+                 for name, pipeline in sets.items()]
+        return evaluation.EvaluationResult(files=tuple(files), report_count=self.config.report_count,
+                                           bytes_mode=self.alphabet.is_bytes)
+
+    def record_epoch(self, meter: EpochMeter, dev: Any) -> None:
+        """TensorBoard scalars of the epoch; the loop state moves to the next epoch's start."""
+        step = self.state.global_step
+        self.summaries.scalars("train", step, {
+            "epoch_loss": meter.loss_sum / max(1, meter.steps), "learning_rate": self.learning_rate,
+            "samples_per_second": meter.rate, "input_wait_share": meter.wait_share})
+        if dev is not None:
+            self.summaries.scalars("dev", step, {"loss": dev.loss, "wer": dev.wer, "cer": dev.cer})
+        self.state.epoch += 1
+        self.state.step_in_epoch = 0
+        self.state.epoch_loss_sum, self.state.epoch_steps = 0.0, 0
+
+    def after_epoch(self, dev: Any) -> bool:
+        """DeepSpeech's best-dev, early-stop and plateau rules (state kept in the checkpoint); True to stop."""
+        if dev is None:
+            return False
+        c, s = self.config, self.state
+        best = float("inf") if s.best_dev_loss is None else s.best_dev_loss
+        s.epochs_without_improvement = s.epochs_without_improvement + 1 if dev.loss > best - c.es_min_delta else 0
+        if dev.loss < best:
+            s.best_dev_loss = dev.loss
+            path = self.save(checkpoints.BEST)
+            self.echo(f"Saved new best validating model with loss {dev.loss:f} to: {path}")
+        if c.early_stop and s.epochs_without_improvement == c.es_epochs:
+            return True
+        ewi = s.epochs_without_improvement
+        if c.reduce_lr_on_plateau and ewi > 0 and ewi % c.plateau_epochs == 0:
+            self.reduce_on_plateau()
+        return False
+
+    def reduce_on_plateau(self) -> None:
+        """Go back to the best dev weights with the learning rate times --plateau_reduction."""
+        reduced = (self.state.base_learning_rate or self.learning_rate) * self.config.plateau_reduction
+        best = checkpoints.latest(self.config.save_dir, checkpoints.BEST)
+        if best is not None:
+            checkpoints.restore(best, self.variables)
+        self.state.base_learning_rate = reduced
+        self.learning_rate = self.scheduled_rate()
+        self.echo(f"Encountered a plateau, reducing learning rate to {reduced:g}")
+        if best is not None:
+            self.save(checkpoints.BEST)
+
+    def test(self) -> Any:
+        """Evaluate the test files with the best dev weights (else the latest), print the report and JSON."""
+        if not self.data.test:
+            return None
+        from sttx.core.evaluation import evaluator as evaluation
+
+        best = checkpoints.latest(self.config.save_dir, checkpoints.BEST) if self.config.save_dir else None
+        if best is not None and self.data.dev:
+            checkpoints.restore(best, self.variables)
+            self.echo(f"Testing with the best dev checkpoint {best}")
+        result = self.evaluate_sets(self.data.test, progress=self.config.show_progressbar)
+        self.echo(evaluation.format_report(result))
+        if self.config.test_output_file:
+            evaluation.write_test_output(result, self.config.test_output_file)
+        return result
+
+
+def train(config: Any, registries: Any, *, echo: Echo | None = None, stop: StopRequest | None = None) -> TrainResult:
+    """Run ``sttx train`` as configured: resume or initialise, train, evaluate dev each epoch, test at the end.
+
+    :param config: a :class:`sttx.core.training.config.TrainConfig`
+    :param registries: the plugin registries (models, sample formats)
+    :param echo: where the run's lines go (default: stdout, safe alongside progress bars)
+    :param stop: set it to stop after the current step; as used here it also catches SIGINT and SIGTERM
+    """
+    trainer = Trainer(config, registries, echo or default_echo, stop if stop is not None else StopRequest())
+    return trainer.run()

@@ -1,0 +1,127 @@
+"""Setting up a training run: the alphabet, the input pipelines, the model and optimizer, the first line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from sttx.core.data.rejects import RejectLog
+from sttx.core.training.checkpoints import CheckpointMismatchError
+
+
+@attrs.define
+class RunData:
+    """The pipelines of a run: train (or None), dev and test by file, and the shared reject log."""
+
+    train: Any
+    train_batches: int
+    train_count: int
+    dev: dict[str, Any]
+    test: dict[str, Any]
+    rejects: RejectLog
+
+
+def resolve_alphabet(config: Any) -> Any:
+    """--bytes_output_mode, else --alphabet_config_path, else the load dir's alphabet.txt, else the default."""
+    from sttx.core.data.alphabet import load_alphabet
+
+    if config.bytes_output_mode:
+        return load_alphabet(None, bytes_mode=True)
+    saved = Path(config.load_dir) / "alphabet.txt" if config.load_dir else None
+    path = config.alphabet_config_path or (str(saved) if saved is not None and saved.is_file() else None)
+    return load_alphabet(path)
+
+
+def check_alphabet(directory: Path, alphabet: Any, output_dropped: bool) -> None:
+    """Refuse a checkpoint trained for other labels (same count, other characters) unless layer_6 is dropped."""
+    from sttx.core.data.alphabet import Alphabet
+
+    saved = directory / "alphabet.txt"
+    if output_dropped or alphabet.is_bytes or not saved.is_file():
+        return
+    trained = Alphabet.from_file(saved)
+    if trained != alphabet:
+        raise CheckpointMismatchError(
+            f"{directory} was trained with the alphabet {saved} ({trained.size} labels), which differs from "
+            f"{alphabet.source or 'this one'} ({alphabet.size} labels), so layer_6/kernel and layer_6/bias do not "
+            f"match: pass --alphabet_config_path {saved}, or --drop_source_layers 1 to retrain the output layer")
+
+
+def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str) -> Any:
+    from sttx.core.data.pipeline import make_dataset
+
+    return make_dataset(
+        refs, alphabet, batch_size=getattr(config, f"{which}_batch_size"), train=train,
+        augmentations=config.augment if train else (), seed=config.random_seed, epochs=max(1, config.epochs),
+        clock=config.augmentation_clock, feature_cache=(config.feature_cache or None) if train else None,
+        cache_for_epochs=config.cache_for_epochs, augmentations_per_epoch=config.augmentations_per_epoch,
+        sample_rate=config.audio_sample_rate, rejects=rejects, limit=getattr(config, f"limit_{which}"),
+        reverse=getattr(config, f"reverse_{which}"),
+    )
+
+
+def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
+    """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them)."""
+    from sttx.core.data.collections import read_collection, read_collections
+
+    formats = registries.sample_formats
+    path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files else None
+    rejects = RejectLog(path)
+    train, batches, count = None, 0, 0
+    if config.train_files:
+        refs = read_collections(config.train_files, formats)
+        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train")
+        batches, count = train.batches_per_epoch(), len(train.ordered)
+    dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev")
+           for name in config.dev_files}
+    test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test")
+            for name in config.test_files}
+    return RunData(train, batches, count, dev, test, rejects)
+
+
+def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tuple[Any, Any, Any]:
+    """The model from --model, Adam built over its trainable variables, inside the distribution strategy's scope.
+
+    --freeze_source_layers marks its layers non-trainable first, so they get neither gradients nor Adam slots.
+    """
+    import keras
+    import tensorflow as tf
+
+    from sttx.core.training.train_step import make_optimizer
+    from sttx.core.training.transfer import apply_freeze
+
+    architecture = registries.models.get(config.model)
+    strategy = tf.distribute.get_strategy()
+    keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
+    with strategy.scope():
+        model = architecture.build(config, alphabet.n_classes)
+        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0))
+        optimizer = make_optimizer(config, config.dtype_policy)
+        optimizer.build(model.trainable_variables)
+    return model, optimizer, strategy
+
+
+def device_text(strategy: Any) -> str:
+    """``CPU (2 cores)`` or the GPUs in use."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({strategy.num_replicas_in_sync} replicas)"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
+    """The first line of a run: model and size, data set sizes, device and precision."""
+    from sttx.core.training.precision import describe
+
+    def sizes(sets: dict[str, Any]) -> str:
+        return str(sum(len(p.ordered) for p in sets.values())) + " samples" if sets else "none"
+
+    train = f"{data.train_count} samples in {data.train_batches} batches" if data.train is not None else "none"
+    return (f"sttx train: {config.model} model, {model.count_params():,} parameters (n_hidden {config.n_hidden}); "
+            f"train {train}, dev {sizes(data.dev)}, test {sizes(data.test)}; "
+            f"{device_text(strategy)}, {describe(config.dtype_policy)}")

@@ -1,0 +1,124 @@
+"""VAD segmentation and transcription of a long synthesized recording with pauses, through every MODEL kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from sttx.core.contract.errors import UsageError
+from sttx.core.data.audio import read_audio, write_audio
+from sttx.core.inference.transcribe import collect_audio_files, transcribe_paths
+from sttx.core.inference.vad import VadOptions, vad_segments
+from tests.plugins.exporters.conftest import random_weights, synthesize
+
+SENTENCES = ["the first sentence is short", "then a pause and another one follows", "and a last one"]
+PAUSE = 1.5
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[int, int]]]:
+    """espeak-ng sentences joined by 1.5 s of silence; returns the file and each sentence's span in ms."""
+    folder = tmp_path_factory.mktemp("long")
+    parts, spans, position = [np.zeros(int(16000 * PAUSE), np.float32)], [], PAUSE
+    for index, text in enumerate(SENTENCES):
+        speech = read_audio(synthesize(text, folder / f"s{index}.wav"))
+        spans.append((int(position * 1000), int((position + len(speech) / 16000) * 1000)))
+        parts += [speech, np.zeros(int(16000 * PAUSE), np.float32)]
+        position += len(speech) / 16000 + PAUSE
+        (folder / f"s{index}.wav").unlink()
+    path = folder / "long.wav"
+    write_audio(path, np.concatenate(parts), 16000)
+    return path, spans
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.inference.export_options import ExportOptions
+    from sttx.plugins.exporters.tflite import convert_tflite
+
+    path = tmp_path_factory.mktemp("model") / "output_graph.tflite"
+    path.write_bytes(convert_tflite(random_weights(), load_alphabet().serialize(), ExportOptions()))
+    return path
+
+
+def test_vad_finds_each_sentence(recording: tuple[Path, list[tuple[int, int]]]) -> None:
+    path, spans = recording
+    segments = vad_segments(read_audio(path))
+    assert len(segments) == len(spans)
+    for segment, (start, end) in zip(segments, spans, strict=True):
+        assert start - 400 <= segment.start_ms <= start + 100  # the ring buffer opens up to 300 ms early
+        assert end - 100 <= segment.end_ms <= end + 500
+        assert len(segment.audio) == (segment.end_ms - segment.start_ms) * 16
+
+
+def test_outliers_are_cut(recording: tuple[Path, list[tuple[int, int]]]) -> None:
+    path, _ = recording
+    segments = vad_segments(read_audio(path), options=VadOptions(outlier_duration_ms=1000))
+    assert all(s.end_ms - s.start_ms <= 1000 for s in segments)
+    assert len(segments) > 3
+
+
+def test_vad_options_are_checked() -> None:
+    with pytest.raises(UsageError, match="aggressiveness"):
+        VadOptions(aggressiveness=4)
+
+
+def test_tlog_and_json_timings(recording, model_file: Path) -> None:
+    path, spans = recording
+    (result,) = transcribe_paths(model_file, [path], vad=VadOptions(), tlog=True)
+    tlog = json.loads(path.with_suffix(".tlog").read_text())
+    assert [entry["start"] for entry in tlog] == [s.start_ms for s in result.segments]
+    assert len(tlog) == len(spans) and all(entry["transcript"] for entry in tlog)
+    for segment in result.segments:
+        starts = [start for _, start in segment.tokens]
+        assert starts == sorted(starts) and segment.start_ms <= starts[0] and starts[-1] <= segment.end_ms
+        assert "".join(text for text, _ in segment.tokens) == segment.transcript
+    with pytest.raises(UsageError, match="--force"):
+        transcribe_paths(model_file, [path], vad=VadOptions(), tlog=True)
+
+
+def test_all_model_kinds_agree(tmp_path: Path, recording, speech_clip: Path) -> None:
+    """An export dir, its .tflite, its SavedModel and the DeepSpeech checkpoint give the same transcript."""
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.inference.export import export_model
+    from sttx.core.inference.model_source import ExportSource
+    from tests.core.training.ds_tf1 import ds_variables, write_checkpoint
+
+    checkpoint = write_checkpoint(tmp_path / "ckpt", ds_variables(n_hidden=24))
+    registry = get_plugin_manager(load_entrypoints=False).registries().exporters
+    export_model(ExportSource.from_checkpoint_dir(checkpoint), {}, tmp_path / "tfl", ["tflite"], registry=registry)
+    export_model(checkpoint, {}, tmp_path / "sm", ["savedmodel"], registry=registry)
+    texts = {str(model): transcribe_paths(model, [speech_clip])[0].text
+             for model in (tmp_path / "tfl", tmp_path / "tfl" / "output_graph.tflite", tmp_path / "sm", checkpoint)}
+    assert len(set(texts.values())) == 1, texts
+    assert load_alphabet().can_encode(next(iter(texts.values())))
+
+
+def test_cli_text_json_and_folders(tmp_path: Path, model_file: Path, speech_clip: Path) -> None:
+    from sttx.cli import build_cli
+    from sttx.core.contract.plugins import get_plugin_manager
+
+    (tmp_path / "sub").mkdir()
+    for target in (tmp_path / "a.wav", tmp_path / "sub" / "b.wav"):
+        target.write_bytes(speech_clip.read_bytes())
+    cli = build_cli(get_plugin_manager(load_entrypoints=False))
+    flat = CliRunner().invoke(cli, ["transcribe", str(model_file), str(tmp_path), "--novad"])
+    assert flat.exit_code == 0, flat.output
+    assert flat.output.count("\n") == 1 and flat.output.strip()  # one file, printed as its bare text
+    deep = CliRunner().invoke(cli, ["transcribe", str(model_file), str(tmp_path), "--recursive", "--json"])
+    assert deep.exit_code == 0, deep.output
+    rows = json.loads(deep.output)
+    assert [Path(row["path"]).name for row in rows] == ["a.wav", "b.wav"]
+    assert rows[0]["segments"][0]["tokens"][0]["start_ms"] >= rows[0]["segments"][0]["start"]
+    assert collect_audio_files([tmp_path], recursive=True) == [tmp_path / "a.wav", tmp_path / "sub" / "b.wav"]
+
+
+@pytest.fixture(scope="module")
+def speech_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesize("one more clip to transcribe", tmp_path_factory.mktemp("clip") / "clip.wav")
