@@ -112,3 +112,12 @@ def decode_all(decoder: Decoder, outputs: Sequence[np.ndarray]) -> list[Hypothes
         found = decoder.decode(log_probs, 1)
         results.append(found[0] if found else Hypothesis("", float("-inf")))
     return results
+
+
+#: the decoding flags a command config carries flat (DeepSpeech's names), besides ``decoder``
+DECODE_FLAGS = ("scorer_path", "beam_width", "lm_alpha", "lm_beta", "cutoff_prob", "cutoff_top_n", "hot_words")
+
+
+def settings_of(config: object) -> DecodeSettings:
+    """The DecodeSettings of a command config holding the DECODE_FLAGS as attributes."""
+    return DecodeSettings(**{name: getattr(config, name) for name in DECODE_FLAGS})

@@ -58,10 +58,12 @@ class DecoderFactory:
     :param create: called once per process with a ``DecodeSettings`` and the model's alphabet; must be picklable
         (a module-level function), since test sets are decoded in worker processes
     :param uses_scorer: whether the decoder reads ``--scorer_path`` (one that does not refuses a scorer)
+    :param parallel: decode test sets in worker processes (False for decoders cheaper than moving their input)
     """
 
     create: Callable[..., Any]
     uses_scorer: bool = False
+    parallel: bool = True
     description: str = ""
 
 

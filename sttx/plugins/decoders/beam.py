@@ -23,6 +23,7 @@ class PrefixBeamDecoder:
 
     def __init__(self, settings: DecodeSettings, alphabet: Any) -> None:
         self.settings, self.alphabet = settings, alphabet
+        self.description = f"beam (beam_width {settings.beam_width}, no scorer)"
 
     def decode(self, log_probs: np.ndarray, num_results: int = 1) -> list[Hypothesis]:
         """Best prefixes first; ``score`` is the prefix's CTC log-probability (libstt's confidence)."""

@@ -16,6 +16,7 @@ class GreedyDecoder:
     """Best path, exactly as sttx decoded before decoders were plugins; one hypothesis, scored by its path."""
 
     name = "greedy"
+    description = "greedy (best path)"
 
     def __init__(self, alphabet: Any) -> None:
         self.alphabet = alphabet
@@ -35,4 +36,5 @@ def create_greedy(settings: DecodeSettings, alphabet: Any) -> GreedyDecoder:
 
 @sttx.hookimpl
 def register_decoders(register: Any) -> None:
-    register.add("greedy", DecoderFactory(create=create_greedy, description="best path (argmax per frame)"))
+    register.add("greedy", DecoderFactory(create=create_greedy, parallel=False,
+                                          description="best path (argmax per frame)"))

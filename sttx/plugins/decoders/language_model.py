@@ -14,7 +14,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from sttx.core.contract.errors import SttxError
+from sttx.core.contract.errors import SttxError, UsageError
 
 _TRIE_HEADER = b"EIRT" + struct.pack("<i", 6)  # int32 'TRIE' little-endian, then format version 6
 _FST_MAGIC = 2125659606
@@ -116,7 +116,7 @@ def read_arpa_vocabulary(path: str) -> tuple[str, ...]:
 def load_language_model(path: str, alphabet: object) -> LanguageModel:
     """A ``.scorer`` package or an ``.arpa`` file (its mode follows the alphabet), cached per process."""
     if not Path(path).is_file():
-        raise LanguageModelError(f"--scorer_path {path}: no such file")
+        raise UsageError(f"--scorer_path {path}: no such file")
     with Path(path).open("rb") as handle:
         head = handle.read(64)
     if head.lstrip().startswith(b"\\data\\"):

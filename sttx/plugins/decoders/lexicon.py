@@ -96,6 +96,9 @@ class LexiconBeamDecoder:
         self.trie = self._lexicon(words)
         alpha, beta = settings.alpha_beta(lm.embedded)
         self.alpha, self.beta = alpha, beta
+        hot = f", {len(boosts)} hot words" if boosts else ""
+        self.description = (f"beam (beam_width {settings.beam_width}, scorer {lm.path}, lm_alpha {alpha:g}, "
+                            f"lm_beta {beta:g}{hot})")
         options = LexiconDecoderOptions(
             beam_size=settings.beam_width, beam_size_token=min(settings.cutoff_top_n, self.n_classes),
             beam_threshold=BEAM_THRESHOLD, lm_weight=alpha * LN10, word_score=beta, unk_score=-math.inf,
