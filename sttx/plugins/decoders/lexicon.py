@@ -80,7 +80,8 @@ class LexiconBeamDecoder:
     name = "beam"
 
     def __init__(self, settings: DecodeSettings, alphabet: Any, lm: LanguageModel) -> None:
-        from flashlight.lib.text.decoder import CriterionType, KenLM, LexiconDecoder, LexiconDecoderOptions
+        from flashlight.lib.text.decoder import CriterionType, LexiconDecoder, LexiconDecoderOptions
+        from flashlight.lib.text.decoder.kenlm import KenLM
         from flashlight.lib.text.dictionary import Dictionary
 
         self.alphabet, self.utf8_mode = alphabet, lm.utf8_mode
