@@ -38,6 +38,10 @@ class FstFormatError(ValueError):
     """The bytes are not an aligned ConstFst of standard arcs, or are cut short."""
 
 
+class NoFstError(FstFormatError):
+    """No OpenFST magic at all: whatever is there, it is not an FST."""
+
+
 @attrs.frozen(eq=False)
 class Acceptor:
     """States numbered in topological order (start 0); each state's arcs contiguous and sorted by label."""
@@ -212,7 +216,7 @@ def read_const_fst(data: bytes | memoryview, offset: int, base: int = 0) -> Acce
 def _expect_header_strings(data: bytes | memoryview | Any, offset: int) -> int:
     """Check the magic and the two type strings; the offset after them."""
     if len(data) < offset + 4 or struct.unpack_from("<i", data, offset)[0] != FST_MAGIC:
-        raise FstFormatError("no OpenFST magic where the vocabulary trie should start")
+        raise NoFstError("no OpenFST magic where the vocabulary trie should start")
     position = offset + 4
     for expected in (FST_TYPE, ARC_TYPE):
         if len(data) < position + 4:

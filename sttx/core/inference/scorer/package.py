@@ -117,6 +117,8 @@ def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLa
     while (position := data.rfind(tag, after, position)) >= 0:
         try:
             layout = fst.read_layout(data, position + TRIE_HEADER.size)
+        except fst.NoFstError:
+            continue  # these bytes only look like a TRIE magic (inside KenLM's tables, or a damaged header)
         except fst.FstFormatError as error:
             problem = f"has a corrupt vocabulary trie: {error}"
             continue
