@@ -55,6 +55,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
     "sttx.cli.train",
+    "sttx.cli.lm_build",
 )
 
 _already_reported: set[tuple[str, str]] = set()
