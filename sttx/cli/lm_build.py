@@ -20,8 +20,8 @@ from sttx.cli.types import plugin_manager
         help="Folder for kenlm.scorer, lm.binary and vocab-<top_k>.txt.")
 @option("--order", "--arpa_order", "order", type=click.IntRange(2, 6), default=5, help="n-gram order.")
 @option("--top_k", type=click.IntRange(min=1), default=500000, help="Keep the most frequent words only.")
-@option("--prune", "--arpa_prune", "prune", default="0|0|1",
-        help="lmplz count thresholds per order: '0|0|1' (or '0 0 1').")
+@option("--prune", "--arpa_prune", "prune", default=None, show_default=False,
+        help="lmplz count thresholds per order: '0|0|1' (or '0 0 1') [default: 0|0|1, cut to the order].")
 @option("--max_arpa_memory", default="1G", help="lmplz's sorting memory (e.g. 4G or 50%).")
 @option("--binary_a_bits", type=click.IntRange(0, 255), default=255, help="build_binary -a (pointer compression).")
 @option("--binary_q_bits", type=click.IntRange(0, 25), default=8, help="build_binary -q (probability bits).")
@@ -43,7 +43,7 @@ def build_command(ctx: click.Context, **flags: Any) -> None:
     """
     from sttx.core.data.alphabet import load_alphabet
     from sttx.core.data.importing import resolve_label_validator
-    from sttx.core.inference.lm.build import LmBuildConfig, build_lm, parse_prune
+    from sttx.core.inference.lm.build import LmBuildConfig, build_lm
     from sttx.core.inference.scorer import DEFAULT_ALPHA, DEFAULT_BETA
 
     validate = None
@@ -53,7 +53,7 @@ def build_command(ctx: click.Context, **flags: Any) -> None:
     config = LmBuildConfig(
         text=tuple(flags["text"]), output_dir=flags["out"],
         alphabet=load_alphabet(flags["alphabet_config_path"], flags["bytes_output_mode"]),
-        order=flags["order"], top_k=flags["top_k"], prune=parse_prune(flags["prune"]),
+        order=flags["order"], top_k=flags["top_k"], prune=_prune(flags["prune"], flags["order"]),
         max_arpa_memory=flags["max_arpa_memory"], binary_a_bits=flags["binary_a_bits"],
         binary_q_bits=flags["binary_q_bits"], binary_type=flags["binary_type"],
         discount_fallback=flags["discount_fallback"], validate=validate,
@@ -71,6 +71,13 @@ def build_command(ctx: click.Context, **flags: Any) -> None:
     click.echo(f"wrote {result.scorer_path} ({result.scorer_path.stat().st_size} bytes; trie of "
                f"{result.vocabulary} words: {result.scorer.n_states} states, {result.scorer.n_arcs} arcs), "
                f"{result.binary}, {result.vocabulary_file}")
+
+
+def _prune(text: str | None, order: int) -> tuple[int, ...]:
+    """The thresholds given, or generate_lm.py's usual ``0|0|1`` cut to the order."""
+    from sttx.core.inference.lm.build import parse_prune
+
+    return parse_prune(text) if text else (0, 0, 1)[:order]
 
 
 @hookimpl
