@@ -57,6 +57,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.decoders.greedy",
     "sttx.plugins.decoders.beam",
     "sttx.cli.train",
+    "sttx.cli.lm_build",
 )
 
 _already_reported: set[tuple[str, str]] = set()
