@@ -11,6 +11,7 @@ from sttx.core.contract.decoding import DEFAULT_ALPHA, DEFAULT_BETA, DecodeSetti
 from sttx.core.contract.errors import UsageError
 from sttx.core.data.alphabet import load_alphabet
 from sttx.core.evaluation.decoders import choose_decoder, decode_outputs
+from sttx.core.inference.scorer import ScorerError
 from sttx.plugins.decoders.beam import PrefixBeamDecoder, create_beam
 from sttx.plugins.decoders.greedy import create_greedy
 from sttx.plugins.decoders.language_model import read_arpa_vocabulary
@@ -131,7 +132,7 @@ def test_bad_decoding_flags_are_usage_errors(alphabet, tmp_path: Path) -> None:
         create_beam(DecodeSettings(scorer_path=str(tmp_path / "missing.scorer")), alphabet)
     not_a_scorer = tmp_path / "x.scorer"
     not_a_scorer.write_bytes(b"\0" * 100)
-    with pytest.raises(Exception, match=f"scorer {not_a_scorer}: no vocabulary trie"):
+    with pytest.raises(ScorerError, match=f"scorer {not_a_scorer} is not a scorer"):
         create_beam(DecodeSettings(scorer_path=str(not_a_scorer)), alphabet)
 
 
@@ -153,3 +154,26 @@ def test_parallel_decoding_equals_serial(alphabet, arpa: Path) -> None:
     serial = decode_outputs(decoder, outputs, workers=1)
     assert decode_outputs(decoder, outputs, workers=2) == serial
     assert [h.text for h in serial] == [decoder.decode(o)[0].text for o in outputs]
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory: pytest.TempPathFactory, kenlm_tools) -> Path:
+    """A real .scorer built by `sttx lm build`'s library from TEXT, with its own embedded weights."""
+    from sttx.core.inference.lm.build import LmBuildConfig, build_lm
+
+    folder = tmp_path_factory.mktemp("scorer")
+    text = folder / "text.txt"
+    text.write_text("\n".join(TEXT * 3) + "\n", encoding="utf-8")
+    config = LmBuildConfig(text=(text,), output_dir=folder, alphabet=load_alphabet(), order=3, prune=(0, 0, 0),
+                           default_alpha=0.75, default_beta=1.5, show_progressbar=False)
+    return build_lm(config).scorer_path
+
+
+def test_a_built_scorer_decodes_with_its_vocabulary_and_weights(alphabet, scorer: Path) -> None:
+    decoder = create_beam(DecodeSettings(beam_width=16, scorer_path=str(scorer)), alphabet)
+    assert (decoder.alpha, decoder.beta) == (0.75, 1.5)  # embedded in the scorer, used when no flag is given
+    assert decoder.decode(spoken(alphabet, "the cet sat on the mad"))[0].text == "the cat sat on the mat"
+    flagged = create_beam(DecodeSettings(scorer_path=str(scorer), lm_alpha=0.2, lm_beta=0.1), alphabet)
+    assert (flagged.alpha, flagged.beta) == (0.2, 0.1)
+    with pytest.raises(ScorerError, match="bytes output mode"):
+        create_beam(DecodeSettings(scorer_path=str(scorer)), load_alphabet(bytes_mode=True))
