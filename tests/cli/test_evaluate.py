@@ -113,3 +113,34 @@ def test_deepspeech_tf1_checkpoint_is_evaluated(pm, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Test on {SAMPLE} - WER: ")
     assert len(json.loads(output.read_text(encoding="utf-8"))) == 2
+
+
+def test_decoder_flags_choose_the_decoder_and_the_report_names_it(pm, checkpoint_dir: Path, tmp_path: Path) -> None:
+    from tests.plugins.decoders.arpa import write_arpa
+
+    arpa = write_arpa(["the vane on top of the pole revolved in the wind", "high seats are best"], tmp_path / "lm.arpa")
+    base = ["--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), "--limit_test", "3",
+            "--report_count", "1", "--show_progressbar", "false"]
+    greedy = run(pm, *base)
+    assert greedy.exit_code == 0, greedy.output
+    assert greedy.output.rstrip().endswith("Decoder: greedy (best path)")  # no scorer: greedy, as before
+    beam = run(pm, *base, "--scorer", str(arpa), "--beam_width", "4", "--lm_alpha", "0.5", "--hot_words", "vane:2")
+    assert beam.exit_code == 0, beam.output
+    assert f"Decoder: beam (beam_width 4, scorer {arpa}, lm_alpha 0.5, lm_beta 1.18341, 1 hot words)" in beam.output
+    vocabulary = {"the", "vane", "on", "top", "of", "pole", "revolved", "in", "wind", "high", "seats", "are", "best"}
+    results = [line[len(' - res: "'):-1] for line in beam.output.splitlines() if line.startswith(" - res: ")]
+    assert results and all(set(text.split()) <= vocabulary for text in results)  # restricted to the LM's words
+    plain = run(pm, *base, "--decoder", "beam", "--beam_width", "2")
+    assert plain.exit_code == 0 and "Decoder: beam (beam_width 2, no scorer)" in plain.output
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--hot_words", "vane:2"], "--hot_words needs --scorer_path"),
+    (["--decoder", "best"], "unknown decoder 'best'; known: beam, greedy"),
+    (["--hot_words", "vane", "--scorer", "x.arpa"], "--hot_words: 'vane' is not word:boost"),
+    (["--scorer_path", "missing.scorer"], "--scorer_path missing.scorer: no such file"),
+])
+def test_bad_decoder_flags_are_usage_errors(pm, checkpoint_dir: Path, flags: list[str], message: str) -> None:
+    result = run(pm, "--test_files", str(SAMPLE), "--checkpoint_dir", str(checkpoint_dir), *flags)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output

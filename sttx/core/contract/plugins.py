@@ -58,6 +58,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.decoders.beam",
     "sttx.cli.train",
     "sttx.cli.lm_build",
+    "sttx.cli.lm_tune",
 )
 
 _already_reported: set[tuple[str, str]] = set()

@@ -7,9 +7,10 @@ GIL (measured: two threads decode no faster than one), hence processes rather th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -57,6 +58,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return (scores - np.logaddexp.reduce(scores, axis=-1, keepdims=True)).astype(np.float32)
 
 
+PoolMap = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
 _shared: dict[str, Any] = {}  # what forked workers inherit: the decoder, or a function and its inputs
 
 
@@ -72,18 +74,28 @@ def workers_for(count: int, workers: int | None = None) -> int:
     return max(1, min(wanted, count))
 
 
-def run_forked(function: Callable[[Any], Any], items: Sequence[Any], shared: dict[str, Any], workers: int) -> list[Any]:
-    """``[function(item) for item in items]`` in ``workers`` forked processes that inherit ``shared``."""
+@contextlib.contextmanager
+def forked_pool(shared: dict[str, Any], workers: int) -> Iterator[PoolMap]:
+    """A ``map(function, items)`` over ``workers`` forked processes that inherit ``shared`` (1: in this process).
+
+    The processes live as long as the context, so repeated maps (one per tuning trial) fork only once.
+    """
     _shared.clear()
     _shared.update(shared)
     try:
         if workers <= 1:
-            return [function(item) for item in items]
+            yield lambda function, items: [function(item) for item in items]
+            return
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(function, items))
+            yield lambda function, items: list(pool.map(function, items))
     finally:
         _shared.clear()
+
+
+def shared_value(name: str) -> Any:
+    """What the current :func:`forked_pool` shares under ``name`` (inside a worker function)."""
+    return _shared[name]
 
 
 def decode_outputs(decoder: Decoder, outputs: Sequence[np.ndarray], *, workers: int | None = None,
@@ -96,7 +108,8 @@ def decode_outputs(decoder: Decoder, outputs: Sequence[np.ndarray], *, workers: 
     count = workers_for(len(outputs), workers) if parallel and frames >= _PARALLEL_MIN_FRAMES else 1
     indices = list(range(len(outputs)))
     chunks = [indices[start::count * 4] for start in range(count * 4)] if count > 1 else [indices]
-    decoded = run_forked(_decode_chunk, chunks, {"decoder": decoder, "outputs": outputs}, count)
+    with forked_pool({"decoder": decoder, "outputs": outputs}, count) as pool_map:
+        decoded = pool_map(_decode_chunk, chunks)
     results: list[Hypothesis | None] = [None] * len(outputs)
     for chunk, hypotheses in zip(chunks, decoded, strict=True):
         for index, hypothesis in zip(chunk, hypotheses, strict=True):

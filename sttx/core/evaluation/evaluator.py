@@ -146,6 +146,20 @@ def _pending_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndar
     return pending
 
 
+def collect_outputs(step: Callable[..., Any], dataset: Any, alphabet: Any, *, desc: str = "",
+                    progress: bool = True) -> list[tuple[str, str, float, np.ndarray]]:
+    """Run ``step`` over ``dataset``: (id, reference, loss, log-probabilities [T, C]) of every sample, in order."""
+    import tensorflow as tf
+    from tqdm import tqdm
+
+    pending: list[tuple[str, str, float, np.ndarray]] = []
+    for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
+        logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
+        numpy_batch = {key: value.numpy() for key, value in batch.items()}
+        pending.extend(_pending_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+    return pending
+
+
 def evaluate_dataset(
     step: Callable[..., Any], dataset: Any, alphabet: Any, *, desc: str = "", progress: bool = True,
     decoder: Decoder | None = None, parallel: bool = True,
@@ -159,19 +173,16 @@ def evaluate_dataset(
     import tensorflow as tf
     from tqdm import tqdm
 
+    if decoder is not None:
+        pending = collect_outputs(step, dataset, alphabet, desc=desc, progress=progress)
+        decoded = decode_outputs(decoder, [item[3] for item in pending], parallel=parallel)
+        return [score_sample(sample_id, src, hypothesis.text, loss)
+                for (sample_id, src, loss, _), hypothesis in zip(pending, decoded, strict=True)]
     scores: list[SampleScore] = []
-    pending: list[tuple[str, str, float, np.ndarray]] = []
     for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
         numpy_batch = {key: value.numpy() for key, value in batch.items()}
-        if decoder is None:
-            scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
-        else:
-            pending.extend(_pending_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
-    if decoder is not None:
-        decoded = decode_outputs(decoder, [item[3] for item in pending], parallel=parallel)
-        scores = [score_sample(sample_id, src, hypothesis.text, loss)
-                  for (sample_id, src, loss, _), hypothesis in zip(pending, decoded, strict=True)]
+        scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
     return scores
 
 

@@ -9,6 +9,7 @@ alpha * ln(10) and a hot word's boost enters as boost / ln(10) in KenLM's units.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import sys
@@ -80,7 +81,6 @@ class LexiconBeamDecoder:
     name = "beam"
 
     def __init__(self, settings: DecodeSettings, alphabet: Any, lm: LanguageModel) -> None:
-        from flashlight.lib.text.decoder import CriterionType, LexiconDecoder, LexiconDecoderOptions
         from flashlight.lib.text.decoder.kenlm import KenLM
         from flashlight.lib.text.dictionary import Dictionary
 
@@ -95,19 +95,30 @@ class LexiconBeamDecoder:
         by_index = {self.words.get_index(word): boost / LN10 for word, boost in boosts.items()}
         self.lm = _HotWordLM.build(kenlm, by_index) if by_index else kenlm
         self.trie = self._lexicon(words)
-        alpha, beta = settings.alpha_beta(lm.embedded)
+        self.settings, self.lm_path, self.cutoff_prob = settings, lm.path, settings.cutoff_prob
+        self._set_weights(*settings.alpha_beta(lm.embedded))
+
+    def _set_weights(self, alpha: float, beta: float) -> None:
+        from flashlight.lib.text.decoder import CriterionType, LexiconDecoder, LexiconDecoderOptions
+
+        s = self.settings
         self.alpha, self.beta = alpha, beta
-        hot = f", {len(boosts)} hot words" if boosts else ""
-        self.description = (f"beam (beam_width {settings.beam_width}, scorer {lm.path}, lm_alpha {alpha:g}, "
+        hot = f", {len(s.hot_words)} hot words" if s.hot_words else ""
+        self.description = (f"beam (beam_width {s.beam_width}, scorer {self.lm_path}, lm_alpha {alpha:g}, "
                             f"lm_beta {beta:g}{hot})")
         options = LexiconDecoderOptions(
-            beam_size=settings.beam_width, beam_size_token=min(settings.cutoff_top_n, self.n_classes),
+            beam_size=s.beam_width, beam_size_token=min(s.cutoff_top_n, self.n_classes),
             beam_threshold=BEAM_THRESHOLD, lm_weight=alpha * LN10, word_score=beta, unk_score=-math.inf,
             sil_score=0.0, log_add=True, criterion_type=CriterionType.CTC,
         )
-        self.cutoff_prob = settings.cutoff_prob
         self.decoder = LexiconDecoder(options, self.trie, self.lm, self.space, self.blank,
                                       self.words.get_index("<unk>"), [], False)
+
+    def with_weights(self, alpha: float, beta: float) -> LexiconBeamDecoder:
+        """The same decoder with another (alpha, beta), sharing the loaded model and lexicon (for tuning)."""
+        other = copy.copy(self)
+        other._set_weights(alpha, beta)
+        return other
 
     def _lexicon(self, words: list[str]) -> Any:
         from flashlight.lib.text.decoder import SmearingMode, Trie
