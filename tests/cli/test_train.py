@@ -81,6 +81,21 @@ def test_a_deepspeech_command_line_runs_as_written(pm, captured, tmp_path) -> No
     assert captured[0].test_batch_size == 32 and captured[0].feature_cache == "/tmp/cache"
 
 
+def test_decoding_flags_reach_the_config_and_flags_txt(pm, captured, tmp_path) -> None:
+    result = invoke(pm, ["--train_files", "a.csv", "--test_files", "t.csv", "--checkpoint_dir", str(tmp_path),
+                         "--scorer", "lm.scorer", "--beam-width", "8", "--lm_alpha", "0.5", "--hot_words", "a:1",
+                         "--decoder", "beam", "--cutoff_prob", "0.9", "--cutoff_top_n", "20"])
+    assert result.exit_code == 0, result.output
+    c = captured[0]
+    assert (c.scorer_path, c.beam_width, c.lm_alpha, c.lm_beta, c.hot_words, c.decoder) == (
+        "lm.scorer", 8, 0.5, None, "a:1", "beam")
+    assert (c.cutoff_prob, c.cutoff_top_n) == (0.9, 20)
+    flags = c.to_flags_text()
+    assert "--beam_width=8\n" in flags and "--lm_alpha=0.5\n" in flags and "--lm_beta" not in flags
+    bad = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--hot_words", "a:1"])
+    assert bad.exit_code == 2 and "--hot_words needs --scorer_path" in bad.output
+
+
 def test_bad_values_are_usage_errors(pm, captured, tmp_path) -> None:
     result = invoke(pm, ["--train_files", "a.csv", "--load_train", "sometimes", "--checkpoint_dir", str(tmp_path)])
     assert result.exit_code == 2 and "sometimes" in result.output

@@ -122,3 +122,27 @@ def test_cli_text_json_and_folders(tmp_path: Path, model_file: Path, speech_clip
 @pytest.fixture(scope="module")
 def speech_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthesize("one more clip to transcribe", tmp_path_factory.mktemp("clip") / "clip.wav")
+
+
+def test_cli_decoder_flags(tmp_path: Path, model_file: Path, speech_clip: Path) -> None:
+    """--scorer picks the beam decoder: words come from the LM's vocabulary, tokens keep their timings."""
+    from sttx.cli import build_cli
+    from sttx.core.contract.plugins import get_plugin_manager
+    from tests.plugins.decoders.arpa import write_arpa
+
+    arpa = write_arpa(["one more clip to transcribe", "a clip"], tmp_path / "lm.arpa")
+    cli = build_cli(get_plugin_manager(load_entrypoints=False))
+    greedy = CliRunner().invoke(cli, ["transcribe", str(model_file), str(speech_clip), "--novad"])
+    fused = CliRunner().invoke(cli, ["transcribe", str(model_file), str(speech_clip), "--novad", "--json",
+                                     "--scorer", str(arpa), "--beam_width", "16", "--lm_beta", "3"])
+    assert greedy.exit_code == 0 and fused.exit_code == 0, fused.output
+    (row,) = json.loads(fused.output)
+    words = row["transcript"].split()
+    assert words and set(words) <= {"one", "more", "clip", "to", "transcribe", "a"}
+    assert row["transcript"] != greedy.output.strip()  # a random model's letters are not words
+    tokens = row["segments"][0]["tokens"]
+    assert "".join(token["text"] for token in tokens) == row["transcript"]
+    assert [t["start_ms"] for t in tokens] == sorted(t["start_ms"] for t in tokens)
+    bad = CliRunner().invoke(cli, ["transcribe", str(model_file), str(speech_clip), "--decoder", "greedy",
+                                   "--scorer", str(arpa)])
+    assert bad.exit_code == 2 and "--decoder greedy does not use a language model" in bad.output

@@ -183,3 +183,16 @@ def test_a_schedule_sets_each_step_and_resumes_exactly(tmp_path, clips, pm) -> N
     second = run(config(tmp_path / "split", clips, **extra), registries)
     for a, b in zip(weights(whole), weights(second), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_test_files_decode_with_the_chosen_decoder(tmp_path, clips, whole, pm) -> None:
+    """--test_files with --decoder beam: the report names it; an unknown decoder fails before any work."""
+    from sttx.core.contract.errors import UsageError
+
+    cfg = config(Path(whole.checkpoint_dir), clips, train_files="", test_files=clips, test_batch_size=3,
+                 decoder="beam", beam_width=2)
+    result = run(cfg, pm.registries())
+    assert result.test is not None and result.test.decoder == "beam (beam_width 2, no scorer)"
+    assert "\n".join(result.lines).rstrip().endswith("Decoder: beam (beam_width 2, no scorer)")
+    with pytest.raises(UsageError, match="unknown decoder 'nope'"):
+        run(attrs.evolve(cfg, decoder="nope"), pm.registries())
