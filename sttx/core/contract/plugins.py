@@ -54,6 +54,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.folder",
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
+    "sttx.plugins.decoders.greedy",
+    "sttx.plugins.decoders.beam",
     "sttx.cli.train",
     "sttx.cli.lm_build",
 )
