@@ -13,7 +13,7 @@ from sttx.cli.options import bool_option, option
 from sttx.cli.types import plugin_manager
 
 
-@click.command("build")
+@click.command("build", short_help="Build a Coqui STT scorer (kenlm.scorer) from text with KenLM.")
 @option("--text", "--input_txt", "text", type=click.Path(dir_okay=False, path_type=Path), multiple=True,
         required=True, help="Text file(s), one sentence a line; repeat the flag for several.")
 @option("--out", "--output_dir", "out", type=click.Path(file_okay=False, path_type=Path), required=True,

@@ -99,8 +99,10 @@ def build_lm(config: LmBuildConfig, tools: KenLMTools | None = None) -> LmBuildR
         _run([str(tools.filter), "single", f"model:{arpa}", str(filtered)], "filter",
              stdin=vocab_file.read_bytes())
         binary = config.output_dir / BINARY_NAME
-        _run([str(tools.build_binary), "-a", str(config.binary_a_bits), "-q", str(config.binary_q_bits), "-v",
-              config.binary_type, str(filtered), str(binary)], "build_binary")
+        # quantisation and pointer compression exist only in the trie structure: build_binary refuses them otherwise
+        compress = ["-a", str(config.binary_a_bits), "-q", str(config.binary_q_bits)] if config.binary_type == "trie" \
+            else []
+        _run([str(tools.build_binary), *compress, "-v", config.binary_type, str(filtered), str(binary)], "build_binary")
     scorer_path = config.output_dir / SCORER_NAME
     info = write_scorer(binary, vocabulary, config.alphabet, scorer_path, config.default_alpha, config.default_beta,
                         utf8=config.alphabet.is_bytes)

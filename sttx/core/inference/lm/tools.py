@@ -159,3 +159,17 @@ def _run(command: list[str], step: str, target: Path) -> None:
     else:
         cause = "see the log"
     raise KenLMToolsError(f"KenLM {step} step failed ({cause}; log: {log_file}); {INSTALL_HINT}")
+
+
+def main() -> None:
+    """``python -m sttx.core.inference.lm.tools``: find or build the tools, print their folder (scripts/setup.sh)."""
+    logging.basicConfig(format="%(message)s", level=logging.WARNING)
+    try:
+        print(ensure_tools().lmplz.parent)
+    except KenLMToolsError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

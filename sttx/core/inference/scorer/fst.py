@@ -66,12 +66,32 @@ class Acceptor:
         """Every accepted label sequence, in label order."""
         if self.n_states == 0:
             return
+        # plain lists: indexing numpy arrays element by element is several times slower on large vocabularies
+        labels, nexts = self.labels.tolist(), self.next_state.tolist()
+        first, count, final = self.first_arc.tolist(), self.n_arcs.tolist(), self.final.tolist()
         stack: list[tuple[int, tuple[int, ...]]] = [(self.start, ())]
         while stack:
             state, prefix = stack.pop()
-            if self.final[state]:
+            if final[state]:
                 yield prefix
-            stack.extend((nxt, (*prefix, label)) for label, nxt in reversed(list(self.arcs_of(state))))
+            start = first[state]
+            stack.extend((nexts[arc], (*prefix, labels[arc])) for arc in range(start + count[state] - 1, start - 1, -1))
+
+
+    def spellings(self, symbols: Sequence[Any]) -> Iterator[Any]:
+        """Every accepted sequence spelt with ``symbols[label]`` (str or bytes), concatenated: fast enumeration."""
+        if self.n_states == 0:
+            return
+        labels, nexts = self.labels.tolist(), self.next_state.tolist()
+        first, count, final = self.first_arc.tolist(), self.n_arcs.tolist(), self.final.tolist()
+        stack = [(self.start, symbols[0][:0])]  # the empty str or bytes
+        while stack:
+            state, prefix = stack.pop()
+            if final[state]:
+                yield prefix
+            start = first[state]
+            stack.extend((nexts[arc], prefix + symbols[labels[arc]])
+                         for arc in range(start + count[state] - 1, start - 1, -1))
 
 
 def minimal_acceptor(sequences: Iterable[Sequence[int]]) -> Acceptor:

@@ -66,9 +66,9 @@ class ScorerInfo:
 
     def words(self, alphabet: Alphabet | None = None) -> set[str]:
         """The vocabulary held by the trie; alphabet mode needs the alphabet (the shipped English one by default)."""
-        from sttx.core.inference.scorer.vocabulary import decode_sequences
+        from sttx.core.inference.scorer.vocabulary import trie_words
 
-        return decode_sequences(self, self.acceptor().sequences(), alphabet)
+        return trie_words(self, self.acceptor(), alphabet)
 
 
 def read_scorer(path: str | Path) -> ScorerInfo:

@@ -46,21 +46,18 @@ def _space_label(alphabet: Alphabet) -> int:
     return alphabet.labels.index(" ") + 1
 
 
-def decode_sequences(info: ScorerInfo, sequences: Iterable[tuple[int, ...]], alphabet: Alphabet | None) -> set[str]:
-    """The words of trie label sequences (alphabet mode needs the alphabet: the shipped English one by default)."""
+def trie_words(info: ScorerInfo, acceptor: Acceptor, alphabet: Alphabet | None) -> set[str]:
+    """The words the trie spells (alphabet mode needs the alphabet: the shipped English one by default)."""
     if info.utf8_mode:
-        return {bytes(sequence).decode("utf-8", errors="replace") for sequence in sequences}
+        return {word.decode("utf-8", errors="replace") for word in acceptor.spellings([bytes([b]) for b in range(256)])}
     if alphabet is None:
         from sttx.core.data.alphabet import load_alphabet
 
         alphabet = load_alphabet()
-    space = _space_label(alphabet)
-    words = set()
-    for sequence in sequences:
-        if not sequence or sequence[-1] != space or max(sequence) > alphabet.size or min(sequence) < 1:
-            raise ScorerError(f"scorer {info.path}: trie word {sequence} does not fit alphabet {alphabet.source}")
-        words.add("".join(alphabet.labels[label - 1] for label in sequence[:-1]))
-    return words
+    check_labels(info, acceptor, alphabet)
+    symbols = ["", *alphabet.labels]
+    symbols[_space_label(alphabet)] = ""  # the word-end label, checked above to end every word and nothing else
+    return set(acceptor.spellings(symbols))
 
 
 def read_trie_words(path: str | Path, alphabet: Alphabet | None = None) -> set[str]:
@@ -75,7 +72,12 @@ def check_scorer(info: ScorerInfo, alphabet: Alphabet) -> None:
         raise ScorerError(f"scorer {info.path} is for bytes output mode, but the model uses alphabet {where}")
     if alphabet.is_bytes and not info.utf8_mode:
         raise ScorerError(f"scorer {info.path} was built for an alphabet, but the model uses bytes output mode")
-    acceptor = info.acceptor()
+    check_labels(info, info.acceptor(), alphabet)
+
+
+def check_labels(info: ScorerInfo, acceptor: Acceptor, alphabet: Alphabet) -> None:
+    """The trie's labels fit the alphabet and, in alphabet mode, its words end with this alphabet's space label."""
+    where = alphabet.source or "(labels)"
     if not len(acceptor.labels):
         raise ScorerError(f"scorer {info.path} has an empty vocabulary")
     low, high = int(acceptor.labels.min()), int(acceptor.labels.max())
@@ -88,8 +90,7 @@ def check_scorer(info: ScorerInfo, alphabet: Alphabet) -> None:
 
 def _check_word_ends(info: ScorerInfo, acceptor: Acceptor, space: int, where: str) -> None:
     """Every word ends with this alphabet's space label, and the space label ends a word: else another alphabet."""
-    labels, targets, final = acceptor.labels, acceptor.next_state, acceptor.final
-    into_final = final[targets]
-    if not np.array_equal(into_final, labels == space):
+    into_final = acceptor.final[acceptor.next_state]
+    if not np.array_equal(into_final, acceptor.labels == space):
         raise ScorerError(f"scorer {info.path}: its words do not end with the space label of alphabet {where} "
                           f"(label {space}): it was built for another alphabet")
