@@ -40,9 +40,15 @@ def create_beam(settings: DecodeSettings, alphabet: Any) -> Any:
     if not settings.scorer_path:
         return PrefixBeamDecoder(settings, alphabet)
     from sttx.plugins.decoders.language_model import load_language_model
+
+    lm = load_language_model(settings.scorer_path, alphabet)
+    if lm.utf8_mode:
+        from sttx.plugins.decoders.codepoints import CodepointBeamDecoder
+
+        return CodepointBeamDecoder(settings, alphabet, lm)
     from sttx.plugins.decoders.lexicon import LexiconBeamDecoder
 
-    return LexiconBeamDecoder(settings, alphabet, load_language_model(settings.scorer_path, alphabet))
+    return LexiconBeamDecoder(settings, alphabet, lm)
 
 
 @sttx.hookimpl

@@ -177,3 +177,32 @@ def test_a_built_scorer_decodes_with_its_vocabulary_and_weights(alphabet, scorer
     assert (flagged.alpha, flagged.beta) == (0.2, 0.1)
     with pytest.raises(ScorerError, match="bytes output mode"):
         create_beam(DecodeSettings(scorer_path=str(scorer)), load_alphabet(bytes_mode=True))
+
+
+def spoken_bytes(alphabet, text: str) -> np.ndarray:
+    """Log-probabilities of a bytes-output-mode model that clearly says ``text``: each byte two frames, a blank."""
+    frames: list[int] = []
+    previous = None
+    for byte in text.encode("utf-8"):
+        if byte - 1 == previous:
+            frames.append(alphabet.blank)
+        frames += [byte - 1] * 2 + [alphabet.blank]
+        previous = byte - 1
+    scores = np.full((len(frames), alphabet.n_classes), -8.0)
+    scores[np.arange(len(frames)), frames] = -0.05
+    return (scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_bytes_mode_scores_codepoints(tmp_path: Path) -> None:
+    """A codepoint LM (the text as space-separated codepoints) corrects bytes, multi-byte codepoints included."""
+    alphabet = load_alphabet(bytes_mode=True)
+    texts = ["the cat sat", "the dog sat", "été chaud"]
+    arpa = write_arpa([" ".join(text.replace(" ", "")) for text in texts], tmp_path / "codepoints.arpa")
+    decoder = create_beam(DecodeSettings(beam_width=16, scorer_path=str(arpa)), alphabet)
+    assert "bytes mode" in decoder.description
+    assert decoder.decode(spoken_bytes(alphabet, "thx dog sat"))[0].text == "the dog sat"
+    assert decoder.decode(spoken_bytes(alphabet, "été chaud"))[0].text == "été chaud"
+    hot = create_beam(DecodeSettings(beam_width=16, scorer_path=str(arpa), hot_words="x:5"), alphabet)
+    assert hot.decode(spoken_bytes(alphabet, "thx dog sat"))[0].text == "thx dog sat"
+    plain = decoder.with_weights(0.0, 0.0).decode(spoken_bytes(alphabet, "thx dog sat"))[0]
+    assert plain.text == "the dog sat"  # with no LM weight the vocabulary alone still rules out "x"
