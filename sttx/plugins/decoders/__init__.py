@@ -1,0 +1,1 @@
+"""Decoder plugins: greedy (best path) and beam (prefix beam search, with KenLM scorer fusion and hot words)."""
