@@ -102,6 +102,25 @@ def pyctc_decoder(alphabet: Any, lm: Any, alpha: float, beta: float, beam: int) 
     return lambda output: decoder.decode(output, beam_width=beam)
 
 
+def flashlight_no_lm(alphabet: Any, beam: int) -> Any:
+    """flashlight-text's lexicon-free decoder without a language model (ZeroLM), the library alternative."""
+    from flashlight.lib.text.decoder import CriterionType, LexiconFreeDecoder, LexiconFreeDecoderOptions, ZeroLM
+
+    options = LexiconFreeDecoderOptions(beam_size=beam, beam_size_token=alphabet.n_classes, beam_threshold=1e9,
+                                        lm_weight=0.0, sil_score=0.0, log_add=True, criterion_type=CriterionType.CTC)
+    space = alphabet.encode(" ")[0]
+    decoder = LexiconFreeDecoder(options, ZeroLM(), space, alphabet.blank, [])
+
+    def decode(output: np.ndarray) -> str:
+        emissions = np.ascontiguousarray(output, np.float32)
+        path = list(decoder.decode(emissions.ctypes.data, len(emissions), alphabet.n_classes)[0].tokens)[1:]
+        labels = [t for i, t in enumerate(path[: len(emissions)]) if t not in (alphabet.blank, -1)
+                  and (i == 0 or t != path[i - 1])]
+        return alphabet.decode(labels).strip()
+
+    return decode
+
+
 def report(label: str, texts: list[str], refs: tuple[str, ...], seconds: float | None, frames: int) -> dict:
     wer, cer = error_rates(texts, refs)
     speed = ""
@@ -224,6 +243,8 @@ def compare(args: Any, workdir: Path, checkpoint_dir: Path, test_csv: Path, test
     for beam in (int(b) for b in args.beams.split(",")):
         texts, seconds = timed(sttx_decoder("beam", alphabet, beam_width=beam), outputs)
         report(f"sttx beam {beam}, no LM", texts, refs, seconds, frames)
+        texts, seconds = timed(flashlight_no_lm(alphabet, beam), outputs)
+        report(f"flashlight lexicon-free beam {beam}, no LM", texts, refs, seconds, frames)
         for name, lm in scorers.items():
             decode = sttx_decoder("beam", alphabet, beam_width=beam, scorer_path=str(lm.scorer_path),
                                   lm_alpha=alpha, lm_beta=beta)
