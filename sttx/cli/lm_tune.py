@@ -26,6 +26,8 @@ from sttx.cli.types import FileListType, plugin_manager
 @option("--cutoff_prob", type=click.FloatRange(0, 1, min_open=True), default=1.0, help="As for evaluate.")
 @option("--cutoff_top_n", type=click.IntRange(min=1), default=300, help="As for evaluate.")
 @bool_option("--update_scorer", help="Write the best pair into the scorer as its default weights.")
+@bool_option("--exact_trials", help="Decode every utterance in every trial (DeepSpeech's way) instead of rescoring "
+             "the candidates of a few decodes; slower, same final check.")
 @option("--cache_dir", default="", show_default=False,
         help="Where the model's outputs are cached [default: ~/.cache/sttx/lm_tune].")
 @option("--test_batch_size", type=click.IntRange(min=1), default=1, help="Samples per batch of the model.")
@@ -38,7 +40,8 @@ def tune_command(ctx: click.Context, **settings: Any) -> None:
     """Search lm_alpha and lm_beta (optuna) minimising the WER of a model with a scorer on --test_files.
 
     The model runs once; its outputs are cached under a fingerprint of the model's files and the collections, so
-    a second search on the same model and data does not run it again.
+    a second search on the same model and data does not run it again. Trials rescore the candidates of five
+    decodes; the best three pairs are decoded for real and the best real WER is reported.
     """
     from sttx.core.inference.lm.tune import TuneConfig, tune
     from sttx.core.tf_runtime import load_tensorflow

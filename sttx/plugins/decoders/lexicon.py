@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 
 from sttx.core.contract.decoding import DecodeSettings, Hypothesis
@@ -145,19 +146,56 @@ class LexiconBeamDecoder:
         closing[0, self.space] = 0.0
         return np.ascontiguousarray(np.concatenate([scores, closing]))
 
+    def _complete(self, log_probs: np.ndarray) -> list[tuple[Hypothesis, Any]]:
+        """flashlight's final hypotheses, best first, that end on a complete word, each with its result.
+
+        flashlight also returns hypotheses whose last word is unfinished (no LM cost paid for it yet); Coqui
+        scored such a word as out of vocabulary, which ranks it last, so they are dropped unless nothing else is
+        left, and then only their complete words are kept.
+        """
+        emissions = self._emissions(log_probs)
+        results = self.decoder.decode(emissions.ctypes.data, len(emissions), self.n_classes)
+        complete, partial = [], []
+        for result in results:
+            hypothesis = self._hypothesis(list(result.tokens), float(result.score), len(emissions) - 1)
+            words = " ".join(self.words.get_entry(index) for index in result.words if index >= 0)
+            if hypothesis.text == words:
+                complete.append((hypothesis, result))
+            elif not complete and not partial:
+                partial.append((attrs.evolve(hypothesis, text=words), result))
+        return complete or partial
+
     def decode(self, log_probs: np.ndarray, num_results: int = 1) -> list[Hypothesis]:
         """Best hypotheses first; ``score`` is flashlight's total (acoustic + alpha * LM + beta per word)."""
-        emissions = self._emissions(log_probs)
-        steps = len(emissions)
-        results = self.decoder.decode(emissions.ctypes.data, steps, self.n_classes)
         hypotheses: list[Hypothesis] = []
-        for result in results:
-            hypothesis = self._hypothesis(list(result.tokens), float(result.score), steps - 1)
+        for hypothesis, _ in self._complete(log_probs):
             if hypothesis.text not in {h.text for h in hypotheses}:
                 hypotheses.append(hypothesis)
             if len(hypotheses) == num_results:
                 break
         return hypotheses
+
+    def nbest(self, log_probs: np.ndarray, count: int) -> list[tuple[str, float, float, int]]:
+        """Up to ``count`` distinct candidates as (text, acoustic score, LM score, words), for weight tuning.
+
+        The LM score is ``ln P(words, </s>)`` plus the hot-word boosts, so that ``acoustic + alpha * lm + beta *
+        words`` ranks the candidates as this decoder would at any (alpha, beta).
+        """
+        found: dict[str, tuple[str, float, float, int]] = {}
+        for hypothesis, result in self._complete(log_probs):
+            text = hypothesis.text
+            if text not in found:
+                found[text] = (text, float(result.emittingModelScore), self._lm_score(text), len(text.split()))
+            if len(found) == count:
+                break
+        return list(found.values())
+
+    def _lm_score(self, text: str) -> float:
+        state, total = self.lm.start(False), 0.0
+        for word in text.split():
+            state, score = self.lm.score(state, self.words.get_index(word))
+            total += score
+        return (total + self.lm.finish(state)[1]) * LN10
 
     def _hypothesis(self, path: list[int], score: float, frames: int) -> Hypothesis:
         """Collapse a frame-level path (repeats merged, blanks dropped) into labels and their first frames."""

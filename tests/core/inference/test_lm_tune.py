@@ -33,17 +33,31 @@ def data(alphabet) -> AcousticOutputs:
     return AcousticOutputs(outputs, tuple(HEARD), alphabet)
 
 
-def test_search_finds_better_weights_than_a_bad_start(alphabet, data: AcousticOutputs, tmp_path: Path) -> None:
+@pytest.mark.parametrize("exact_trials", [False, True])
+def test_search_finds_better_weights_than_a_bad_start(alphabet, data: AcousticOutputs, tmp_path: Path,
+                                                      exact_trials: bool) -> None:
+    """Both ways: trials rescoring candidates (then the best pairs decoded), and every trial decoding."""
     arpa = write_arpa(TEXT, tmp_path / "lm.arpa")
     decoder = create_beam(DecodeSettings(beam_width=16, scorer_path=str(arpa)), alphabet)
     config = TuneConfig(test_files=("x.csv",), scorer_path=str(arpa), n_trials=25, lm_alpha_max=3, lm_beta_max=3,
-                        workers=2, show_progressbar=False)
+                        workers=2, show_progressbar=False, exact_trials=exact_trials)
     alpha, beta, error, start = search(decoder, data, config, (3.0, 0.0))
     assert start[:2] == (3.0, 0.0) and start[2] > 0.5  # an LM weighted that much drops most words
     assert error < start[2] and error <= 0.1
     best = decoder.with_weights(alpha, beta)
     decoded = [best.decode(output)[0].text for output in data.outputs]
     assert sum(a != b for a, b in zip(decoded, HEARD, strict=True)) <= 1
+
+
+def test_rescoring_picks_each_utterances_best_candidate() -> None:
+    from sttx.core.inference.lm.rescore import CandidatePool
+
+    # utterance 0: a right candidate with a better LM score, a wrong one with better acoustics; utterance 1: one
+    pool = CandidatePool(utterance=np.array([0, 0, 1]), acoustic=np.array([-5.0, -1.0, -2.0]),
+                         lm=np.array([-1.0, -9.0, -3.0]), words=np.array([3, 3, 2]),
+                         distance=np.array([0, 2, 1]), lengths=np.array([3, 2]))
+    assert pool.error_rate(0.0, 0.0) == pytest.approx(3 / 5)  # acoustics alone pick the wrong one
+    assert pool.error_rate(1.0, 0.0) == pytest.approx(1 / 5)  # -5 - 1 beats -1 - 9
 
 
 def test_outputs_round_trip_and_fingerprint(alphabet, data: AcousticOutputs, tmp_path: Path) -> None:

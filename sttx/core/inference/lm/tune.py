@@ -1,14 +1,14 @@
 """`sttx lm tune`: DeepSpeech's lm_optimizer (optuna over lm_alpha, lm_beta), on cached acoustic outputs.
 
-DeepSpeech re-ran the acoustic model for every trial. Here the model runs once (or never, when the outputs of the
-same model files on the same collection files are cached), and each trial only decodes, spread over all cores by
-processes forked once for the whole search.
+DeepSpeech re-ran the acoustic model, and the decoder, for every trial. Here the model runs once (or never, when
+the outputs of the same model files on the same collection files are cached); the decoder runs at a few pairs and
+trials rescore its candidates (or, with ``exact_trials``, every trial decodes), spread over all cores by processes
+forked once for the whole search.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +20,7 @@ from sttx.core.contract.errors import UsageError
 from sttx.core.evaluation.decoders import choose_decoder, forked_pool, shared_value, workers_for
 from sttx.core.evaluation.metrics import char_distance, corpus_rate, word_distance
 from sttx.core.inference.lm.outputs import AcousticOutputs, cached_outputs
+from sttx.core.inference.lm.rescore import VERIFY, best_distinct, build_pool, seed_pairs
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class TuneConfig:
     cutoff_prob: float = 1.0
     cutoff_top_n: int = 300
     update_scorer: bool = False
+    exact_trials: bool = False
     cache_dir: str = ""
     test_batch_size: int = attrs.field(default=1, validator=_positive)
     random_seed: int = 4568
@@ -101,7 +103,12 @@ def _objective(pool_map: Callable[..., list[Any]], chunks: list[list[int]]) -> C
 
 def search(decoder: Any, data: AcousticOutputs, config: TuneConfig,
            embedded: tuple[float, float]) -> tuple[float, float, float, tuple[float, float, float]]:
-    """Optuna's TPE over [0, max] x [0, max], the scorer's own pair tried first: (alpha, beta, error, start)."""
+    """Optuna's TPE over [0, max] x [0, max], the scorer's own pair tried first: (alpha, beta, error, start).
+
+    With a decoder that lists candidates (``nbest``) and ``config.exact_trials`` off, trials rescore candidates
+    (see :mod:`sttx.core.inference.lm.rescore`) and the best few pairs are then decoded for real; otherwise every
+    trial decodes every utterance, as DeepSpeech's lm_optimizer did.
+    """
     import optuna
 
     if not hasattr(decoder, "with_weights"):
@@ -110,26 +117,31 @@ def search(decoder: Any, data: AcousticOutputs, config: TuneConfig,
     count = workers_for(len(data.outputs), config.workers)
     indices = list(range(len(data.outputs)))
     chunks = [indices[start :: count * 2] for start in range(count * 2)] if count > 1 else [indices]
-    shared = {"decoder": decoder, "outputs": data.outputs, "references": data.references,
-              "by_char": bool(data.alphabet.is_bytes)}
-    sampler = optuna.samplers.TPESampler(seed=config.random_seed)
-    study = optuna.create_study(direction="minimize", sampler=sampler)
-    alpha0 = min(max(embedded[0], 0.0), config.lm_alpha_max)
-    beta0 = min(max(embedded[1], 0.0), config.lm_beta_max)
-    study.enqueue_trial({"lm_alpha": alpha0, "lm_beta": beta0})
+    by_char = bool(data.alphabet.is_bytes)
+    shared = {"decoder": decoder, "outputs": data.outputs, "references": data.references, "by_char": by_char}
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=config.random_seed))
+    start = (min(max(embedded[0], 0.0), config.lm_alpha_max), min(max(embedded[1], 0.0), config.lm_beta_max))
+    study.enqueue_trial({"lm_alpha": start[0], "lm_beta": start[1]})
+    rescoring = not config.exact_trials and hasattr(decoder, "nbest")
     with forked_pool(shared, count) as pool_map:
-        error_rate = _objective(pool_map, chunks)
+        exact = _objective(pool_map, chunks)
+        rate = exact
+        if rescoring:
+            pairs = seed_pairs(start, config.lm_alpha_max, config.lm_beta_max)
+            rate = build_pool(pool_map, chunks, pairs, data.references, by_char).error_rate
 
         def objective(trial: Any) -> float:
-            alpha = trial.suggest_float("lm_alpha", 0.0, config.lm_alpha_max)
-            beta = trial.suggest_float("lm_beta", 0.0, config.lm_beta_max)
-            return error_rate(alpha, beta)
+            return rate(trial.suggest_float("lm_alpha", 0.0, config.lm_alpha_max),
+                        trial.suggest_float("lm_beta", 0.0, config.lm_beta_max))
 
         study.optimize(objective, n_trials=config.n_trials, show_progress_bar=config.show_progressbar)
-    best = study.best_trial
-    start = study.trials[0]
-    return (best.params["lm_alpha"], best.params["lm_beta"], float(best.value),
-            (alpha0, beta0, float(start.value if start.value is not None else math.nan)))
+        if not rescoring:
+            best = study.best_trial
+            return (best.params["lm_alpha"], best.params["lm_beta"], float(best.value),
+                    (*start, float(study.trials[0].value)))
+        verified = {pair: exact(*pair) for pair in dict.fromkeys([start, *best_distinct(study.trials, VERIFY)])}
+    alpha, beta = min(verified, key=lambda pair: verified[pair])
+    return alpha, beta, verified[(alpha, beta)], (*start, verified[start])
 
 
 def tune(config: TuneConfig, registries: Any) -> TuneResult:
