@@ -39,10 +39,10 @@ def test_search_finds_better_weights_than_a_bad_start(alphabet, data: AcousticOu
     """Both ways: trials rescoring candidates (then the best pairs decoded), and every trial decoding."""
     arpa = write_arpa(TEXT, tmp_path / "lm.arpa")
     decoder = create_beam(DecodeSettings(beam_width=16, scorer_path=str(arpa)), alphabet)
-    config = TuneConfig(test_files=("x.csv",), scorer_path=str(arpa), n_trials=25, lm_alpha_max=3, lm_beta_max=3,
+    config = TuneConfig(test_files=("x.csv",), scorer_path=str(arpa), n_trials=25, lm_alpha_max=8, lm_beta_max=3,
                         workers=2, show_progressbar=False, exact_trials=exact_trials)
-    alpha, beta, error, start = search(decoder, data, config, (3.0, 0.0))
-    assert start[:2] == (3.0, 0.0) and start[2] > 0.5  # an LM weighted that much drops most words
+    alpha, beta, error, start = search(decoder, data, config, (8.0, 0.0))
+    assert start[:2] == (8.0, 0.0) and start[2] > 0.5  # an LM weighted that much drops most words
     assert error < start[2] and error <= 0.1
     best = decoder.with_weights(alpha, beta)
     decoded = [best.decode(output)[0].text for output in data.outputs]
