@@ -12,7 +12,7 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+from sttx.cli.types import AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.lr_schedule import SCHEDULES
 
@@ -43,7 +43,7 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "auto/last: latest checkpoint (then best); best: best dev; init: fresh weights."),
     ("--drop_source_layers", 0, _INT, "Re-initialise the last N layers of the loaded model (transfer)."),
     ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
-    ("--model", "deepspeech", click.STRING, "Model architecture (a registered name)."),
+    ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
     ("--dropout_rate", 0.05, _FLOAT, "Dropout of layer_1 (share dropped)."),
