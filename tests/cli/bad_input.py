@@ -148,7 +148,6 @@ def cases_for(path: tuple[str, ...], command: click.Command) -> Iterator[Case]:
     """Every bad case of one command: each parameter's bad values, and an unknown name below a group."""
     if isinstance(command, click.Group):
         yield Case(path, "COMMAND", "unknown-command", ("nope",), ("nope",))
-        return
     for param in command.params:
         for label, value, words in values_for(param):
             # a value that only breaks a range names the flag; the rest must name the value too
@@ -168,7 +167,7 @@ def all_cases(cli: click.Group, pm: Any) -> list[Case]:
 def argv_for(case: Case, command: click.Command | None) -> list[str]:
     """The full command line: the bad option first (click converts in command-line order), then plausible values
     for the other required parameters, arguments in their declared order, so the error is about the bad value."""
-    if command is None or isinstance(command, click.Group):
+    if command is None or case.param == "COMMAND":
         return [*case.command, *case.bad]
     bad_param = next(param for param in command.params if param.name == case.param)
     options = [] if isinstance(bad_param, click.Argument) else list(case.bad)

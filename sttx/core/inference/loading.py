@@ -29,7 +29,7 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
 def check_model_path(path: str | Path) -> None:
     """The mistakes a MODEL argument can hold, found without TensorFlow: so they fail before it loads.
 
-    A file must be a TFLite flatbuffer; a folder must hold a .tflite, a saved_model.pb or a checkpoint (*.index).
+    A file must be a TFLite flatbuffer; a folder must hold a .tflite, a saved_model.pb or a checkpoint.
     """
     path = Path(path)
     if path.is_file():
@@ -42,8 +42,15 @@ def check_model_path(path: str | Path) -> None:
         _check_tflite(tflites[0])
     elif (path / "saved_model.pb").exists():
         _dir_alphabet(path)
-    elif not any(path.glob("*.index")):
-        raise ModelLoadError(f"model dir {path} holds no .tflite, saved_model.pb or checkpoint (*.index files)")
+    elif not _has_checkpoint(path):
+        raise ModelLoadError(f"model dir {path} holds no .tflite, saved_model.pb or checkpoint")
+
+
+def _has_checkpoint(path: Path) -> bool:
+    """sttx's checkpoints are train-<step>/ and best_dev-<step>/ folders; DeepSpeech's are <prefix>.index files."""
+    from sttx.core.training.checkpoints import BEST, TRAIN, list_checkpoints
+
+    return any(list_checkpoints(path, kind) for kind in (BEST, TRAIN)) or any(path.glob("*.index"))
 
 
 def _check_tflite(path: Path) -> None:
