@@ -11,7 +11,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.base import SttxGroup
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, FileListType, plugin_manager
 from sttx.core.contract.errors import UsageError
 
 _DEFAULT_JOBS = min(4, os.cpu_count() or 1)
@@ -95,7 +95,7 @@ def alphabet_command(ctx: click.Context, files: tuple[str, ...], output: Path | 
 @option("--train_files", type=FileListType(), default=None, help="Training collections (checked for overlap).")
 @option("--dev_files", type=FileListType(), default=None, help="Validation collections.")
 @option("--test_files", type=FileListType(), default=None, help="Test collections.")
-@option("--alphabet_config_path", type=click.Path(dir_okay=False), default=None, help="Alphabet file.")
+@option("--alphabet_config_path", type=AlphabetPath(dir_okay=False), default=None, help="Alphabet file.")
 @bool_option("--bytes_output_mode", help="Check against UTF-8 bytes output (256 classes) instead of an alphabet.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate the features use.")
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")

@@ -12,7 +12,7 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, FileListType, RegisteredName, plugin_manager
+from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.lr_schedule import SCHEDULES
 
@@ -52,7 +52,8 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--dropout_rate4", 0.0, _FLOAT, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
     ("--dropout_rate5", 0.0, _FLOAT, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
     ("--dropout_rate6", -1.0, _FLOAT, "Dropout of layer_5 (-1: --dropout_rate)."),
-    ("--alphabet_config_path", "", click.STRING, "Alphabet file [default: the checkpoint's, else the English one]."),
+    ("--alphabet_config_path", "", AlphabetPath(dir_okay=False),
+     "Alphabet file [default: the checkpoint's, else the English one]."),
     ("--epochs", 75, _INT, "Training epochs."),
     ("--train_batch_size", 1, _COUNT, "Samples per training batch."),
     ("--dev_batch_size", 1, _COUNT, "Samples per dev batch."),
@@ -76,8 +77,9 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--log_level", 1, click.IntRange(0, 3), "0 DEBUG, 1 INFO, 2 WARN, 3 ERROR."),
     ("--summary_dir", "", click.STRING, "TensorBoard dir [default: <checkpoint dir>/summaries]."),
     ("--report_count", 5, _INT, "Best, median and worst test samples printed."),
-    ("--test_output_file", "", click.STRING, "Write every test sample's result to this JSON file."),
-    ("--export_dir", "", click.STRING, "Export the trained model (tflite) into this dir after training."),
+    ("--test_output_file", "", click.Path(dir_okay=False), "Write every test sample's result to this JSON file."),
+    ("--export_dir", "", click.Path(file_okay=False),
+     "Export the trained model (tflite) into this dir after training."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (

@@ -112,6 +112,8 @@ class CheckedPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from sttx.core.contract.errors import SttxError
 
+        if value == "":  # DeepSpeech's string flags say "not given" with an empty default
+            return value
         converted = super().convert(value, param, ctx)
         try:
             self.check(Path(os.fsdecode(converted)))
@@ -149,3 +151,12 @@ class ScorerPath(CheckedPath):
         from sttx.core.inference.export import check_scorer
 
         check_scorer(path)
+
+
+class AlphabetPath(CheckedPath):
+    """An alphabet file (``--alphabet_config_path``, ``--filter_alphabet``): it must load."""
+
+    def check(self, path: Path) -> None:
+        from sttx.core.data.alphabet import load_alphabet
+
+        load_alphabet(path)

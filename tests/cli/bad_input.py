@@ -95,13 +95,15 @@ def path_values(kind: click.Path) -> Iterator[tuple[str, str, tuple[str, ...]]]:
     if not kind.file_okay:
         yield "a-file", A_FILE, ("a-file.txt",)
     if kind.exists and kind.file_okay:
-        yield from content_values()
+        yield from content_values(headers=False)
 
 
-def content_values() -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """Files that exist but hold nothing usable."""
+def content_values(*, headers: bool = True) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """Files that exist but hold nothing usable (a wrong CSV header only where a collection is expected: a
+    header-like line is a fine alphabet or sentence file)."""
     for name in CONTENTS:
-        yield name, "{tmp}/" + name, (name,)
+        if headers or name != "wrong-header.csv":
+            yield name, "{tmp}/" + name, (name,)
 
 
 def collection_values() -> Iterator[tuple[str, str, tuple[str, ...]]]:

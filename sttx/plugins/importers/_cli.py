@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import plugin_manager
+from sttx.cli.types import AlphabetPath, plugin_manager
 
 if TYPE_CHECKING:
     from sttx.core.data.importing import ImportReport
@@ -29,7 +29,7 @@ def import_options(command: Callable[..., Any]) -> Callable[..., Any]:
         option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel conversion processes."),
         option("--max_secs", type=click.FloatRange(min=0, min_open=True), default=10.0,
                help="Skip clips longer than this (seconds)."),
-        option("--filter_alphabet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        option("--filter_alphabet", type=AlphabetPath(dir_okay=False, path_type=Path), default=None,
                help="Skip rows whose label this alphabet file cannot encode."),
         bool_option("--normalize", help="NFKD-normalise labels to ASCII before validating them."),
         option("--validate_label_locale", default=None,
