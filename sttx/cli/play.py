@@ -11,13 +11,13 @@ import click
 from sttx import hookimpl
 from sttx.cli.augment_options import legacy_augmentation_options, pop_legacy_augmentations
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, plugin_manager
+from sttx.cli.types import AugmentationType, CollectionPath, plugin_manager
 
 FALLBACK_DIR = Path("sttx-play")
 
 
 @click.command("play")
-@click.argument("source")
+@click.argument("source", type=CollectionPath(audio_ok=True))
 @option("--augment", "augment", type=AugmentationType(), multiple=True, help="name[key=value,...]; repeatable.")
 @option("--start", type=click.IntRange(min=0), default=0, help="First sample to take (after --random shuffles).")
 @option("--number", type=int, default=-1, help="How many samples to take (-1: all).")

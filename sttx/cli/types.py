@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sttx.core.contract.errors import DataError, GrammarError, UnknownNameError
+from sttx.core.contract.errors import GrammarError, SttxError, UnknownNameError
 
 if TYPE_CHECKING:
     from sttx.core.contract.augmentation import Augmentation
@@ -69,10 +69,40 @@ class FileListType(click.ParamType):
             formats = plugin_manager(ctx).registries().sample_formats
             for item in items:
                 try:
-                    probe_collection(item, formats)
-                except DataError as error:
+                    self.probe(item, formats, probe_collection)
+                except SttxError as error:
                     self.fail(str(error), param, ctx)
         return items
+
+    def probe(self, item: str, formats: Any, probe_collection: Any) -> None:
+        """Check one path (a collection; see :class:`CollectionPath` for audio files too)."""
+        probe_collection(item, formats)
+
+
+class CollectionPath(FileListType):
+    """A collection argument (``sttx data check FILES``): probed like :class:`FileListType`, returned as given.
+
+    :param audio_ok: an audio file (by extension) is fine too, when its header decodes (``sttx play SOURCE``)
+    """
+
+    name = "collection"
+
+    def __init__(self, *, audio_ok: bool = False) -> None:
+        super().__init__(collections=True)
+        self.audio_ok = audio_ok
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        super().convert(value, param, ctx)
+        return value
+
+    def probe(self, item: str, formats: Any, probe_collection: Any) -> None:
+        from sttx.core.data.audio import audio_info
+        from sttx.core.data.play import AUDIO_SUFFIXES
+
+        if self.audio_ok and Path(item).suffix.lower() in AUDIO_SUFFIXES:
+            audio_info(item)
+        else:
+            probe_collection(item, formats)
 
 
 class RegisteredName(click.ParamType):
@@ -110,8 +140,6 @@ class CheckedPath(click.Path):
         super().__init__(**kwargs)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from sttx.core.contract.errors import SttxError
-
         if value == "":  # DeepSpeech's string flags say "not given" with an empty default
             return value
         converted = super().convert(value, param, ctx)

@@ -83,7 +83,9 @@ def test_a_builtin_plugin_command_is_sttx_own(pm, monkeypatch, tmp_path):
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr("sttx.core.data.datacheck.dataset_alphabet", broken)
-    result = invoke(pm, "data", "alphabet", str(tmp_path / "any.csv"))
+    collection = tmp_path / "any.csv"
+    collection.write_text("wav_filename,wav_filesize,transcript\n", encoding="utf-8")
+    result = invoke(pm, "data", "alphabet", str(collection))
     assert result.exit_code == 1
     assert result.output.splitlines()[0] == "Error: internal error: ZeroDivisionError: division by zero"
 
