@@ -17,6 +17,8 @@ from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.lr_schedule import SCHEDULES
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
+#: dropout rates; -1 (take --dropout_rate) is the only negative value TrainConfig accepts
+_SHARE, _SHARE_OR_INHERIT = click.FloatRange(0, 1, max_open=True), click.FloatRange(-1, 1, max_open=True)
 #: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
 LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
 
@@ -46,12 +48,12 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
-    ("--dropout_rate", 0.05, _FLOAT, "Dropout of layer_1 (share dropped)."),
-    ("--dropout_rate2", -1.0, _FLOAT, "Dropout of layer_2 (-1: --dropout_rate)."),
-    ("--dropout_rate3", -1.0, _FLOAT, "Dropout of layer_3 (-1: --dropout_rate)."),
-    ("--dropout_rate4", 0.0, _FLOAT, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
-    ("--dropout_rate5", 0.0, _FLOAT, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
-    ("--dropout_rate6", -1.0, _FLOAT, "Dropout of layer_5 (-1: --dropout_rate)."),
+    ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
+    ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),
+    ("--dropout_rate3", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_3 (-1: --dropout_rate)."),
+    ("--dropout_rate4", 0.0, _SHARE, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
+    ("--dropout_rate5", 0.0, _SHARE, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
+    ("--dropout_rate6", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_5 (-1: --dropout_rate)."),
     ("--alphabet_config_path", "", AlphabetPath(dir_okay=False),
      "Alphabet file [default: the checkpoint's, else the English one]."),
     ("--epochs", 75, _INT, "Training epochs."),
