@@ -24,6 +24,8 @@ PINNED = {
     "Sample", "SampleRef", "AudioSource", "AudioInfo", "FileAudio", "BytesAudio",
     "Alphabet", "UTF8Alphabet", "AlphabetError", "load_alphabet", "AudioError", "read_audio", "write_audio",
     "option", "bool_option", "get_plugin_manager",
+    "FileListType", "CollectionPath", "AlphabetPath", "ModelPath", "AudioPath", "ScorerPath", "RegisteredName",
+    "AugmentationType",
 }  # fmt: skip
 
 IMPORT = re.compile(r"^\s*(?:from\s+(sttx(?:\.\w+)*)\s+import|import\s+(sttx(?:\.\w+)*)\b(?!_))", re.MULTILINE)
