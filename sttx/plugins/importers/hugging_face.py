@@ -30,19 +30,24 @@ def pick_columns(file: Path, audio: str, text: str | None, speaker: str | None) 
     return [audio, chosen] + ([speaker] if speaker else [])
 
 
-def split_rows(split: SplitFiles, clips: Path, suffix: str, columns: list[str]) -> Iterator[SpanRow]:
-    """One SpanRow per dataset row, numbered from 0 across the split's files; clips named by that number."""
+def split_rows(split: SplitFiles, clips: Path, suffix: str, columns: list[str], root: Path) -> Iterator[SpanRow]:
+    """One SpanRow per dataset row, numbered from 0 across the split's files; clips named by that number.
+
+    A cell without bytes is read from its path; a relative path starts at ``root`` (the dataset's folder).
+    """
     index = 0
     for file in split.files:
         pick_columns(file, columns[0], columns[1], columns[2] if len(columns) > 2 else None)
         for batch in open_batches(file, columns):
             for record in batch:
-                yield _row(split.name, file, index, record, columns, clips / f"{index:07d}{suffix}")
+                yield _row(split.name, (file, root), index, record, columns, clips / f"{index:07d}{suffix}")
                 index += 1
 
 
-def _row(split: str, file: Path, index: int, record: dict, columns: list[str], output: Path) -> SpanRow:
-    found = audio_of(record.get(columns[0]), f"{file.name} row {index}", file.parent)
+def _row(split: str, where: tuple[Path, Path], index: int, record: dict, columns: list[str], output: Path
+         ) -> SpanRow:
+    file, root = where
+    found = audio_of(record.get(columns[0]), f"{file.name} row {index}", root)
     cell = record.get(columns[0])
     shown = (cell.get("path") if isinstance(cell, dict) else None) or f"row {index}"
     speaker = str(record.get(columns[2]) or "") if len(columns) > 2 else ""
@@ -91,7 +96,7 @@ def prepare_hf(
     report = ImportReport("hf", str(dataset), options.max_secs, outcomes={name: [] for name in chosen})
     with SpanConverter(options) as converter:
         for name in chosen:
-            rows = split_rows(found[name], out / "clips" / name, "." + options.audio_format, columns[name])
+            rows = split_rows(found[name], out / "clips" / name, "." + options.audio_format, columns[name], root)
             for chunk in _chunks(rows, _CHUNK_ROWS):
                 report.add(import_spans(chunk, options, converter))
     for name in chosen:
