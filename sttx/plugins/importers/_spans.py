@@ -85,7 +85,22 @@ def _load(recording: Recording) -> str | bytes:
         said = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise AudioError(recording.name, f"the command failed with exit status {result.returncode}"
                          + (f" ({said[-1]})" if said else ""))
-    return result.stdout
+    return streamed_wav(result.stdout)
+
+
+def streamed_wav(data: bytes) -> bytes:
+    """A WAV written to a pipe with placeholder sizes (sox writes 0x7ffff000) gets the sizes it really has."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    fixed, position = bytearray(data), 12
+    fixed[4:8] = min(int.from_bytes(data[4:8], "little"), len(data) - 8).to_bytes(4, "little")
+    while position + 8 <= len(data):
+        size = int.from_bytes(data[position + 4:position + 8], "little")
+        if data[position:position + 4] == b"data":
+            fixed[position + 4:position + 8] = min(size, len(data) - position - 8).to_bytes(4, "little")
+            break
+        position += 8 + size + (size & 1)
+    return bytes(fixed)
 
 
 def _cut(source: str | bytes, name: str, target: Path, span: Span, rate: int) -> Converted:

@@ -20,7 +20,7 @@ from sttx.plugins.importers._common import ImportOptions, SourceRow, write_csv
 from sttx.plugins.importers._lhotse_read import SUFFIXES, AudioLocator, field, kind_of, read_items
 from sttx.plugins.importers._spans import SpanRow, import_spans, safe_name
 
-CUT_TYPES = ("MonoCut", "MultiCut")
+CUT_TYPES = ("MonoCut", "MultiCut", "Cut")  # "Cut": MonoCut before lhotse 0.8
 DEFAULT_OUT = "sttx_import"
 _MANIFEST_WORD = re.compile(r"(^|[_.-])(cuts|supervisions)(?=$|[_.-])")
 

@@ -161,3 +161,15 @@ def test_malformed_or_missing_files_are_one_line_errors(split_dirs, pm):
     shutil.rmtree(split_dirs / "data")
     with pytest.raises(CorpusError, match=r"no wav\.scp here or in a subfolder"):
         prepare_kaldi(split_dirs)
+
+
+def test_a_pipe_of_unknown_length_is_read_whole(tmp_path):
+    """sox writing to a pipe cannot know the length: its header holds placeholder sizes (0x7ffff000)."""
+    data = tmp_path / "sweep"
+    data.mkdir()
+    (data / "wav.scp").write_text("sweep sox -n -r 8000 -b 16 -c 1 -t wav - synth 3 sine 300-3300 |\n")
+    (data / "text").write_text("sweep a sine sweep\n")
+    (data / "segments").write_text("sweep sweep 0.5 2.5\n")
+    report = prepare_kaldi(tmp_path, options=EN, allow_pipes=True)
+    assert report.counts("sweep")["imported"] == 1
+    assert report.counts("sweep")["imported_seconds"] == 2.0

@@ -155,3 +155,12 @@ def test_collection_names_drop_the_manifest_kind():
     assert collection_name(Path("librispeech_cuts_dev-clean.jsonl.gz")) == "librispeech_dev-clean"
     assert collection_name(Path("cuts.jsonl.gz")) == "cuts"
     assert collection_name(Path("mine.json")) == "mine"
+
+
+def test_json_lists_and_pre_0_8_cut_type_are_read(corpus, tmp_path):
+    """lhotse writes .json manifests as one list, and called MonoCut 'Cut' before v0.8."""
+    clip, text = corpus["clips"][0]
+    old = _cut("old", corpus["long"], 0.0, 2.0, [_sup("o-1", "long", 0.0, len(clip) / RATE, text)], kind="Cut")
+    (tmp_path / "old.json").write_text(json.dumps([old]))
+    report = prepare_lhotse([tmp_path / "old.json"], audio_root=corpus["root"], options=EN)
+    assert report.counts("old")["imported"] == 1
