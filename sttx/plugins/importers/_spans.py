@@ -181,7 +181,9 @@ def import_spans(rows: Sequence[SpanRow], options: ImportOptions, converter: Spa
         results = converter.run(jobs)
     for (_, members), converted in zip(groups.values(), results, strict=True):
         for index, done in zip(members, converted, strict=True):
-            outcomes[index] = _judge(attrs.evolve(rows[index].row, audio=rows[index].output), done, set(), options)
+            # duplicates were settled above: nothing counts as seen (an empty frozenset is falsy as well)
+            outcomes[index] = _judge(attrs.evolve(rows[index].row, audio=rows[index].output), done, frozenset(),
+                                     options)
     return [outcomes[index] for index in range(len(rows))]
 
 

@@ -15,7 +15,7 @@ from sttx.plugins.importers._cli import build_options, echo_report, import_optio
 from sttx.plugins.importers._common import ImportOptions, write_csv
 from sttx.plugins.importers._kaldi_dir import DataDirRows, is_data_dir
 from sttx.plugins.importers._spans import SpanRow, import_spans
-from sttx.plugins.importers._split import SPLITS, Size, split_by_speaker, split_options, split_values
+from sttx.plugins.importers._split import SPLITS, split_by_speaker, split_options
 
 DEFAULT_OUT = "sttx_import"
 
@@ -42,9 +42,8 @@ def prepare_kaldi(
     out_dir: str | Path | None = None,
     audio_root: str | Path | None = None,
     allow_pipes: bool = False,
-    dev_size: Size = None,
-    test_size: Size = None,
-    seed: int = 0,
+    dev_percent: float = 10.0,
+    test_percent: float = 10.0,
     options: ImportOptions | None = None,
 ) -> ImportReport:
     """Import a Kaldi data dir, or a folder of them, into ``<out_dir>/<split>.csv`` with clips in ``clips/``.
@@ -54,7 +53,7 @@ def prepare_kaldi(
 
     :param audio_root: where relative wav.scp paths and commands start [default: the current directory]
     :param allow_pipes: run the ``command |`` entries of wav.scp (refused otherwise)
-    :param dev_size: rows (int), a fraction (float < 1) or None for Coqui's auto_input_dataset sample size
+    :param dev_percent: share of the speakers held out for dev when the dir is unsplit (test_percent likewise)
     """
     options = options or ImportOptions()
     root = Path(corpus)
@@ -68,8 +67,7 @@ def prepare_kaldi(
         rows += reader.rows()
     collections = list(subsets)
     if collections == [""]:
-        split = split_by_speaker([item.row.speaker for item in rows], dev_size=dev_size, test_size=test_size,
-                                 seed=seed)
+        split = split_by_speaker([item.row.speaker for item in rows], dev_percent, test_percent)
         rows = [attrs.evolve(item, row=attrs.evolve(item.row, collection=split[item.row.speaker])) for item in rows]
         collections = list(SPLITS)
     report = ImportReport("kaldi", str(root), options.max_secs, outcomes={name: [] for name in collections})
@@ -93,16 +91,15 @@ def prepare_kaldi(
 @import_options
 @click.pass_context
 def kaldi_command(ctx: click.Context, corpus: Path, out_dir: Path | None, audio_root: Path | None,
-                  allow_pipes: bool, **flags: object) -> None:
+                  allow_pipes: bool, dev_percent: float, test_percent: float, **flags: object) -> None:
     """Import a Kaldi data dir CORPUS (wav.scp, text, optional segments, utt2spk), or a folder of them.
 
     A folder whose subfolders are data dirs (train, dev, test, ...) keeps that split: one CSV per subfolder.
     A single data dir is split by speaker into train.csv, dev.csv and test.csv.
     """
     options = build_options(ctx, flags)
-    split = split_values(flags)
     echo_report(prepare_kaldi(corpus, out_dir=out_dir, audio_root=audio_root, allow_pipes=allow_pipes,
-                              options=options, **split))
+                              dev_percent=dev_percent, test_percent=test_percent, options=options))
 
 
 @hookimpl

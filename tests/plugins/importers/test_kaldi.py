@@ -96,15 +96,16 @@ def test_segments_are_cut_and_every_bad_row_is_counted(kaldi_dir):
 
 def test_split_is_speaker_disjoint_deterministic_and_sized(kaldi_dir):
     report = prepare_kaldi(kaldi_dir["data"], audio_root=kaldi_dir["root"], allow_pipes=True, options=EN,
-                           dev_size=2, test_size=0.25)
+                           dev_percent=25, test_percent=12.5)
     speakers = {name: {row.speaker for row in report.outcomes[name]} for name in ("train", "dev", "test")}
     assert not speakers["train"] & speakers["dev"] and not speakers["train"] & speakers["test"]
     assert not speakers["dev"] & speakers["test"]
-    assert 2 <= report.counts("dev")["rows"] <= 3 and 4 <= report.counts("test")["rows"] <= 5
+    assert [len(speakers[name]) for name in ("train", "dev", "test")] == [5, 2, 1]  # of 8 speakers
+    assert report.notes["speakers"] == {"train": 5, "dev": 2, "test": 1}
     clips = sorted((kaldi_dir["data"] / "sttx_import" / "clips").glob("*.wav"))
     stamps = [clip.stat().st_mtime_ns for clip in clips]
     again = prepare_kaldi(kaldi_dir["data"], audio_root=kaldi_dir["root"], allow_pipes=True, options=EN,
-                          dev_size=2, test_size=0.25)
+                          dev_percent=25, test_percent=12.5)
     assert {name: [row.line for row in rows] for name, rows in again.outcomes.items()} == {
         name: [row.line for row in rows] for name, rows in report.outcomes.items()}
     assert [clip.stat().st_mtime_ns for clip in clips] == stamps  # resumed: converted clips are reused
