@@ -11,8 +11,10 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
+import sttx
 from sttx.cli import build_cli
 from sttx.core.contract.errors import UsageError
+from sttx.core.contract.plugins import describe_plugins
 from sttx.core.data.importing import CorpusError, LabelFilter
 from sttx.plugins.importers._common import ImportOptions
 from sttx.plugins.importers.kaldi import prepare_kaldi
@@ -174,3 +176,11 @@ def test_a_pipe_of_unknown_length_is_read_whole(tmp_path):
     report = prepare_kaldi(tmp_path, options=EN, allow_pipes=True)
     assert report.counts("sweep")["imported"] == 1
     assert report.counts("sweep")["imported_seconds"] == 2.0
+
+
+def test_the_manifest_importers_are_built_in_plugins_with_versions(pm):
+    rows = {row["name"]: row for row in describe_plugins(pm)}
+    for module, name in (("kaldi", "kaldi"), ("lhotse_manifests", "lhotse"), ("hugging_face", "hf")):
+        row = rows[f"sttx.plugins.importers.{module}"]
+        assert row["builtin"] and row["version"] == sttx.__version__
+        assert row["registered"] == {"importers": [name]}
