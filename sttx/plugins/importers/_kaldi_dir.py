@@ -31,9 +31,9 @@ def read_lines(path: Path) -> list[tuple[int, str, str]]:
         raise CorpusError(f"{path}: cannot read ({error})") from None
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
-        key, _, rest = line.strip().partition(" ")
-        if key:
-            rows.append((number, key, rest.strip()))
+        parts = line.split(maxsplit=1)  # Kaldi separates with spaces, but tabs turn up too
+        if parts:
+            rows.append((number, parts[0], parts[1].strip() if len(parts) > 1 else ""))
     return rows
 
 

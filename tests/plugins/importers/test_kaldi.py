@@ -132,7 +132,8 @@ def split_dirs(tmp_path: Path) -> Path:
         soundfile.write(tmp_path / "wavs" / f"{number}.wav", clip, RATE)
         with (folder / "wav.scp").open("a") as scp, (folder / "text").open("a") as lines:
             scp.write(f"utt{number} wavs/{number}.wav\n")
-            lines.write(f"utt{number} {text.upper()}\n")
+            gap = "\t" if number % 2 else " "  # Kaldi writes spaces, but tabs turn up too
+            lines.write(f"utt{number}{gap}{text.upper()}\n")
     return tmp_path
 
 
