@@ -31,6 +31,7 @@ CV_COLUMNS = ("client_id", "path", "sentence", "up_votes", "down_votes", "age", 
 SKIP_REASONS = {
     "duplicate": "duplicate an earlier row",
     "missing_clip": "have no audio file",
+    "unsupported_source": "have an audio source sttx does not read",
     "unreadable_audio": "have unreadable or zero-byte audio",
     "empty_sentence": "have an empty sentence",
     "invalid_label": "failed on transcript validation",
