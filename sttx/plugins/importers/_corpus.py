@@ -1,0 +1,162 @@
+"""What the corpus importers share: finding the corpus folder, reading listings, splitting, writing the outputs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from sttx.core.contract.errors import UsageError
+from sttx.core.data.importing import CorpusError, ImportReport
+from sttx.plugins.importers._archive import open_corpus
+from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
+
+SPLITS = ("train", "dev", "test")
+#: the collection of rows that cannot be given a set (a line too malformed to name its clip)
+UNASSIGNED = "unassigned"
+DEFAULT_OUT = "sttx_import"
+
+#: parses one listing line into SourceRow fields (audio, audio_text, sentence, ...), None for a non-row (a
+#: comment); raises ValueError saying why a line is malformed
+LineParser = Callable[[str], Mapping[str, Any] | None]
+
+
+def locate(corpus: Path, extract_dir: Path | None, is_root: Callable[[Path], bool], layout: str) -> Path:
+    """The corpus folder: ``corpus`` (or its extracted archive) itself, or the one folder up to 3 levels below
+    it for which ``is_root`` holds. ``layout`` says what was looked for, in the error."""
+    top = open_corpus(corpus, extract_dir)
+    if is_root(top):
+        return top
+    level, found = [top], []
+    for _ in range(3):
+        level = sorted(child for folder in level for child in _subfolders(folder))
+        found = [folder for folder in level if is_root(folder)]
+        if found:
+            break
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CorpusError(f"{top}: no {layout}")
+    raise CorpusError(f"{top}: several corpora inside ({', '.join(map(str, found))}); name one of them")
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [child for child in folder.iterdir() if child.is_dir() and child.name != DEFAULT_OUT]
+    except OSError as error:
+        raise CorpusError(f"{folder}: cannot read ({error})") from None
+
+
+def read_text(path: Path) -> str:
+    """A listing's text (undecodable bytes replaced, so they surface as malformed rows); unreadable is fatal."""
+    try:
+        return path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot read ({error})") from None
+
+
+def read_listing(path: Path, root: Path, collection: str, parse: LineParser, *, strict: bool = False) -> list[
+        SourceRow]:
+    """Every non-blank line of ``path`` as a row; a line ``parse`` rejects becomes a ``malformed_row`` skip.
+
+    :param strict: ``path`` is the corpus's index, so a file with no rows, or none that parse, is a corpus error
+        naming the file and its first bad line (the wrong file, not a few bad lines)
+    """
+    rows, first_error = [], ""
+    source = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            fields = parse(line)
+        except ValueError as error:
+            first_error = first_error or f"line {number}: {error}"
+            rows.append(SourceRow(collection=collection, source=source, line=number, audio=None, audio_text="",
+                                  sentence=line.strip()[:200], skip="malformed_row", detail=str(error)))
+            continue
+        if fields is not None:
+            rows.append(SourceRow(collection=collection, source=source, line=number, **fields))
+    if strict and all(row.skip == "malformed_row" for row in rows):
+        raise CorpusError(f"{path}: {first_error or 'no rows'}")
+    return rows
+
+
+def malformed(row: SourceRow) -> bool:
+    return row.skip == "malformed_row"
+
+
+def assign_splits(groups: Iterable[str], dev_percent: float, test_percent: float) -> dict[str, str]:
+    """Deterministic train/dev/test for each group (a speaker, a session, a clip): groups ranked by a hash of
+    their name, the first ``test_percent`` to test, the next ``dev_percent`` to dev, the rest to train.
+
+    The counts are exact (rounded), and with 3 groups or more every set asked for gets at least one, so a tiny
+    corpus still yields three CSVs. Hash ranking keeps the result independent of file order and platform.
+    """
+    if dev_percent < 0 or test_percent < 0 or dev_percent + test_percent >= 100:
+        raise UsageError(f"--dev_percent {dev_percent:g} and --test_percent {test_percent:g}: each must be >= 0 "
+                         "and together below 100")
+    ranked = sorted(set(groups), key=lambda name: hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest())
+    n_test, n_dev = _share(len(ranked), test_percent), _share(len(ranked), dev_percent)
+    return {name: "test" if rank < n_test else "dev" if rank < n_test + n_dev else "train"
+            for rank, name in enumerate(ranked)}
+
+
+def _share(total: int, percent: float) -> int:
+    share = round(total * percent / 100)
+    return max(share, 1) if percent > 0 and total >= 3 else share
+
+
+def split_rows(rows: Sequence[SourceRow], group: Callable[[SourceRow], str], dev_percent: float,
+               test_percent: float) -> list[SourceRow]:
+    """Each row in the set of its group; a row without a group (too malformed to name one) goes to UNASSIGNED."""
+    keys = [group(row) for row in rows]
+    sets = assign_splits([key for key in keys if key], dev_percent, test_percent)
+    return [attrs.evolve(row, collection=sets.get(key, UNASSIGNED)) for row, key in zip(rows, keys, strict=True)]
+
+
+def mirror_target(root: Path, out: Path, suffix: str) -> Callable[[Path], Path]:
+    """Converted clips mirror the corpus tree under ``out/clips`` (corpora reuse file names across folders)."""
+
+    def target_for(source: Path) -> Path:
+        relative = source.relative_to(root) if source.is_relative_to(root) else Path(source.name)
+        return out / "clips" / relative.with_suffix(suffix)
+
+    return target_for
+
+
+def names(value: str | Sequence[str] | None) -> list[str] | None:
+    """A comma-separated option (or a list already) as names; None stays None."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    return [item.strip() for item in items if item.strip()]
+
+
+def choose_sets(root: Path, found: Sequence[str], sets: str | Sequence[str] | None) -> list[str]:
+    """``--sets`` (default: every set found); a set the corpus lacks is an error naming what it has."""
+    chosen = names(sets) or list(found)
+    unknown = [name for name in chosen if name not in found]
+    if unknown:
+        raise CorpusError(f"{root}: no set {', '.join(unknown)}; found {', '.join(found) or 'none'}")
+    return chosen
+
+
+def write_import(importer: str, root: Path, rows: Sequence[SourceRow], out_dir: Path | None,
+                 options: ImportOptions, collections: Sequence[str] = SPLITS) -> ImportReport:
+    """Convert and judge ``rows``, write ``<out>/<importer>-<set>.csv`` per collection and import_report.json.
+
+    ``out_dir`` defaults to ``<root>/sttx_import``; clips go under ``<out>/clips`` mirroring the corpus.
+    """
+    out = out_dir or root / DEFAULT_OUT
+    present = [*collections, *([UNASSIGNED] if any(row.collection == UNASSIGNED for row in rows) else [])]
+    report = ImportReport(importer, str(root), options.max_secs, outcomes={name: [] for name in present})
+    report.add(import_rows(rows, mirror_target(root, out, "." + options.audio_format), options))
+    for name in collections:
+        csv_path = write_csv(out / f"{importer}-{name}.csv", report.outcomes[name],
+                             absolute_paths=options.absolute_paths)
+        report.files[name] = str(csv_path)
+    report.write(out / "import_report.json")
+    return report
