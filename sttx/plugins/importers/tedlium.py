@@ -69,7 +69,7 @@ def set_folders(root: Path, legacy: bool = False) -> dict[str, Path]:
     folders = {name: base / name for name in SPLITS if (base / name / "stm").is_dir()}
     if not legacy and (root / "data" / "stm").is_dir():
         folders["train"] = root / "data"
-    return folders
+    return {name: folders[name] for name in SPLITS if name in folders}
 
 
 def _is_root(folder: Path) -> bool:
