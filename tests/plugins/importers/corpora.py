@@ -59,6 +59,7 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def tar_folder(folder: Path, archive: Path, arcname: str | None = None) -> Path:
+    archive.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "w:" + {".bz2": "bz2", ".gz": "gz", ".tgz": "gz"}.get(archive.suffix, "")) as tar:
         tar.add(folder, arcname=arcname or folder.name)
     return archive

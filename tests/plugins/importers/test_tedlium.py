@@ -19,7 +19,7 @@ EN = ImportOptions(label_filter=LabelFilter(validate=validate_label_en), jobs=1)
 
 
 def test_clean_transcript_drops_markers_and_joins_contractions():
-    words = "<unk> well it 's {NOISE} what they 've [laughter] said (2) '".split()
+    words = ["<unk>", "well", "it", "'s", "{NOISE}", "what", "they", "'ve", "[laughter]", "said", "(2)", "'"]
     assert clean_transcript(words) == "well it's what they've said'"
 
 
