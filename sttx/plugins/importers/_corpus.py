@@ -24,10 +24,10 @@ DEFAULT_OUT = "sttx_import"
 LineParser = Callable[[str], Mapping[str, Any] | None]
 
 
-def locate(corpus: Path, extract_dir: Path | None, is_root: Callable[[Path], bool], layout: str) -> Path:
+def locate(corpus: str | Path, extract_dir: str | Path | None, is_root: Callable[[Path], bool], layout: str) -> Path:
     """The corpus folder: ``corpus`` (or its extracted archive) itself, or the one folder up to 3 levels below
     it for which ``is_root`` holds. ``layout`` says what was looked for, in the error."""
-    top = open_corpus(corpus, extract_dir)
+    top = open_corpus(Path(corpus), Path(extract_dir) if extract_dir else None)
     if is_root(top):
         return top
     level, found = [top], []
@@ -144,13 +144,13 @@ def choose_sets(root: Path, found: Sequence[str], sets: str | Sequence[str] | No
     return chosen
 
 
-def write_import(importer: str, root: Path, rows: Sequence[SourceRow], out_dir: Path | None,
+def write_import(importer: str, root: Path, rows: Sequence[SourceRow], out_dir: str | Path | None,
                  options: ImportOptions, collections: Sequence[str] = SPLITS) -> ImportReport:
     """Convert and judge ``rows``, write ``<out>/<importer>-<set>.csv`` per collection and import_report.json.
 
     ``out_dir`` defaults to ``<root>/sttx_import``; clips go under ``<out>/clips`` mirroring the corpus.
     """
-    out = out_dir or root / DEFAULT_OUT
+    out = Path(out_dir) if out_dir else root / DEFAULT_OUT
     present = [*collections, *([UNASSIGNED] if any(row.collection == UNASSIGNED for row in rows) else [])]
     report = ImportReport(importer, str(root), options.max_secs, outcomes={name: [] for name in present})
     report.add(import_rows(rows, mirror_target(root, out, "." + options.audio_format), options))

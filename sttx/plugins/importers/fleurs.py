@@ -68,12 +68,12 @@ def prepare_fleurs(
     if transcript_column not in TEXT_COLUMNS:
         raise UsageError(f"--transcript_column {transcript_column}: choose {' or '.join(TEXT_COLUMNS)}")
     options = options or ImportOptions()
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None, _is_root,
+    root = locate(corpus, extract_dir, _is_root,
                   "<set>.tsv beside audio/ (FLEURS layout: data/<lang>/{train,dev,test}.tsv, audio/<set>/)")
     chosen = choose_sets(root, [name for name in SPLITS if (root / f"{name}.tsv").is_file()], sets)
     rows = [row for name in chosen for row in read_listing(
         root / f"{name}.tsv", root, name, tsv_parser(unpack_audio(root, name), transcript_column), strict=True)]
-    return write_import("fleurs", root, rows, Path(out_dir) if out_dir else None, options, collections=chosen)
+    return write_import("fleurs", root, rows, out_dir, options, collections=chosen)
 
 
 fleurs_command = corpus_command(

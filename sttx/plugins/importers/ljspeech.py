@@ -46,11 +46,11 @@ def prepare_ljspeech(
     LJSpeech has no official split; clips are split by a hash of their id (one speaker, so only clip-disjoint).
     """
     options = options or ImportOptions()
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None,
+    root = locate(corpus, extract_dir,
                   lambda folder: (folder / "metadata.csv").is_file() and (folder / "wavs").is_dir(), LAYOUT)
     rows = read_listing(root / "metadata.csv", root, "", metadata_parser(root / "wavs", "LJ"), strict=True)
     rows = split_rows(rows, lambda row: Path(row.audio_text).stem, dev_percent, test_percent)
-    return write_import("ljspeech", root, rows, Path(out_dir) if out_dir else None, options)
+    return write_import("ljspeech", root, rows, out_dir, options)
 
 
 ljspeech_command = corpus_command(

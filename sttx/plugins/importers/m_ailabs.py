@@ -54,14 +54,14 @@ def prepare_m_ailabs(
     ``m_ailabs-{train,dev,test}.csv``, using the normalized column; clips are split by a hash of their path
     (M-AILABS has a handful of speakers per language, too few for a speaker-disjoint split)."""
     options = options or ImportOptions(max_secs=MAX_SECS)
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None,
+    root = locate(corpus, extract_dir,
                   lambda folder: (folder / "by_book").is_dir(), "by_book/ (M-AILABS layout: <lang>/by_book/...)")
     rows = read_books(root / "by_book", root, names(skiplist) or [])
     if not rows:
         raise CorpusError(f"{root / 'by_book'}: no metadata.csv in any book folder")
     rows = split_rows(rows, lambda row: row.audio_text and f"{Path(row.source).parent}/{row.audio_text}",
                       dev_percent, test_percent)
-    return write_import("m_ailabs", root, rows, Path(out_dir) if out_dir else None, options)
+    return write_import("m_ailabs", root, rows, out_dir, options)
 
 
 m_ailabs_command = corpus_command(

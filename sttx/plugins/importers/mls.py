@@ -51,13 +51,13 @@ def prepare_mls(
     """Import one MLS language (mls_<lang> or mls_<lang>_opus; folder or .tar.gz) into ``mls-<set>.csv``, the
     sets MLS defines."""
     options = options or ImportOptions(max_secs=MAX_SECS)
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None, _is_root,
+    root = locate(corpus, extract_dir, _is_root,
                   "{train,dev,test}/transcripts.txt (Multilingual LibriSpeech layout)")
     found = [name for name in SPLITS if (root / name / "transcripts.txt").is_file()]
     chosen = choose_sets(root, found, sets)
     rows = [row for name in chosen for row in read_listing(
         root / name / "transcripts.txt", root, name, transcript_parser(root / name / "audio"), strict=True)]
-    return write_import("mls", root, rows, Path(out_dir) if out_dir else None, options, collections=chosen)
+    return write_import("mls", root, rows, out_dir, options, collections=chosen)
 
 
 mls_command = corpus_command(

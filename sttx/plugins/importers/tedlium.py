@@ -105,12 +105,12 @@ def prepare_tedlium(
     """Import TED-LIUM (TEDLIUM_release-3 or an earlier release; folder or .tgz) into ``tedlium-<set>.csv``:
     each STM segment is cut from its talk's .sph; ignore_time_segment_in_scoring segments are counted skips."""
     options = options or ImportOptions()
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None, _is_root, LAYOUT)
+    root = locate(corpus, extract_dir, _is_root, LAYOUT)
     folders = set_folders(root, legacy)
     chosen = choose_sets(root, list(folders), sets)
     rows = hold_out([row for name in folders for row in read_set(folders[name], name, root)])
     rows = [row for row in rows if row.collection in chosen]
-    return write_import("tedlium", root, rows, Path(out_dir) if out_dir else None, options, collections=chosen)
+    return write_import("tedlium", root, rows, out_dir, options, collections=chosen)
 
 
 tedlium_command = corpus_command(

@@ -76,10 +76,10 @@ def prepare_vctk(
     if mic not in MICS:
         raise UsageError(f"--mic {mic}: choose {' or '.join(MICS)}")
     options = options or ImportOptions()
-    root = locate(Path(corpus), Path(extract_dir) if extract_dir else None, _is_root,
+    root = locate(corpus, extract_dir, _is_root,
                   "txt/ beside wav48_silence_trimmed/ or wav48/ (VCTK 0.92 or 0.80 layout)")
     rows = split_rows(scan(root, mic), lambda row: row.speaker, dev_percent, test_percent)
-    return write_import("vctk", root, rows, Path(out_dir) if out_dir else None, options)
+    return write_import("vctk", root, rows, out_dir, options)
 
 
 vctk_command = corpus_command(
