@@ -10,7 +10,6 @@ from typing import Any
 import attrs
 
 from sttx import hookimpl
-from sttx.cli.options import bool_option
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.importing import CorpusError, ImportReport
 from sttx.plugins.importers._cli import corpus_command, sets_option
@@ -18,8 +17,8 @@ from sttx.plugins.importers._common import ImportOptions, SourceRow
 from sttx.plugins.importers._corpus import SPLITS, LineParser, choose_sets, locate, read_listing, write_import
 
 IGNORE = "ignore_time_segment_in_scoring"
-#: <unk>, {NOISE}, [laughter], (2): markers for the scorer, not words anyone said
-_MARKER = re.compile(r"^(<[^>]*>|\{[^}]*\}|\[[^\]]*\]|\(\d+\))$")
+#: <unk>, <sil>, {NOISE}, [laughter], (2), (AlGore_2009-001): markers for the scorer, not words anyone said
+_MARKER = re.compile(r"^(<[^>]*>|\{[^}]*\}|\[[^\]]*\]|\([^)]*\))$")
 LAYOUT = "{train,dev,test}/stm/ or data/stm/ (TED-LIUM release 1-3 layout)"
 
 
@@ -62,12 +61,13 @@ def stm_parser(sph: Path) -> LineParser:
     return parse
 
 
-def set_folders(root: Path, legacy: bool = False) -> dict[str, Path]:
-    """Set -> the folder holding its sph/ and stm/: release 3 trains on data/ and keeps legacy/ dev and test
-    (as Kaldi's tedlium s5_r3 does) unless ``legacy``; releases 1 and 2 have {train,dev,test}/ at the top."""
+def set_folders(root: Path) -> dict[str, Path]:
+    """Set -> the folder holding its sph/ and stm/. Release 3's legacy/ has releases 1-2's dev and test and its
+    2351 training talks as links into data/; a copy that lost legacy/train trains on data/. Releases 1 and 2
+    have {train,dev,test}/ at the top."""
     base = root / "legacy" if (root / "legacy").is_dir() else root
     folders = {name: base / name for name in SPLITS if (base / name / "stm").is_dir()}
-    if not legacy and (root / "data" / "stm").is_dir():
+    if "train" not in folders and (root / "data" / "stm").is_dir():
         folders["train"] = root / "data"
     return {name: folders[name] for name in SPLITS if name in folders}
 
@@ -99,14 +99,13 @@ def prepare_tedlium(
     out_dir: str | Path | None = None,
     extract_dir: str | Path | None = None,
     sets: str | Sequence[str] | None = None,
-    legacy: bool = False,
     options: ImportOptions | None = None,
 ) -> ImportReport:
     """Import TED-LIUM (TEDLIUM_release-3 or an earlier release; folder or .tgz) into ``tedlium-<set>.csv``:
     each STM segment is cut from its talk's .sph; ignore_time_segment_in_scoring segments are counted skips."""
     options = options or ImportOptions()
     root = locate(corpus, extract_dir, _is_root, LAYOUT)
-    folders = set_folders(root, legacy)
+    folders = set_folders(root)
     chosen = choose_sets(root, list(folders), sets)
     rows = hold_out([row for name in folders for row in read_set(folders[name], name, root)])
     rows = [row for row in rows if row.collection in chosen]
@@ -115,8 +114,7 @@ def prepare_tedlium(
 
 tedlium_command = corpus_command(
     "tedlium", prepare_tedlium,
-    extra=[sets_option(),
-           bool_option("--legacy", help="Release 3: train on legacy/train instead of data/.")],
+    extra=[sets_option()],
     help_text="Import TED-LIUM release 1-3 (TEDLIUM_release-3 folder or .tgz): STM segments cut from the .sph "
               "talks into tedlium-{train,dev,test}.csv.")
 

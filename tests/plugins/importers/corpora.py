@@ -135,7 +135,8 @@ def make_vctk(root: Path, version: str = "0.92", speakers: int = 6, per_speaker:
 
 
 def make_tedlium(root: Path) -> Path:
-    """TEDLIUM_release-3: data/{sph,stm} (3 talks) and legacy/{dev,test}/{sph,stm} (1 talk each); 16 kHz sph."""
+    """TEDLIUM_release-3: data/{sph,stm} (3 talks), legacy/train/{sph,stm} linking to them, legacy/{dev,test}/{sph,stm}
+    (1 talk each); 16 kHz sph."""
     corpus = root / "TEDLIUM_release-3"
     talks = {("data", "TalkA_2010"): 3, ("data", "TalkB_2011"): 2, ("data", "TalkC_2012"): 2,
              ("legacy/dev", "TalkD_2009"): 2, ("legacy/test", "TalkE_2008"): 2}
@@ -151,6 +152,11 @@ def make_tedlium(root: Path) -> Path:
                         "ignore_time_segment_in_scoring")
         write_lines(corpus / where / "stm" / f"{talk}.stm", lines)
         write_clip(corpus / where / "sph" / f"{talk}.sph", start + 0.5, 16000, number)
+        if where == "data":  # legacy/train holds links into data/, as the release does
+            for kind in ("sph", "stm"):
+                (corpus / "legacy" / "train" / kind).mkdir(parents=True, exist_ok=True)
+                link = corpus / "legacy" / "train" / kind / f"{talk}.{kind}"
+                link.symlink_to(f"../../../data/{kind}/{talk}.{kind}")
     return corpus
 
 

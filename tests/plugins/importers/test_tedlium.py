@@ -19,15 +19,17 @@ EN = ImportOptions(label_filter=LabelFilter(validate=validate_label_en), jobs=1)
 
 
 def test_clean_transcript_drops_markers_and_joins_contractions():
-    words = ["<unk>", "well", "it", "'s", "{NOISE}", "what", "they", "'ve", "[laughter]", "said", "(2)", "'"]
+    words = ["<unk>", "well", "it", "'s", "{NOISE}", "what", "they", "'ve", "[laughter]", "said", "(2)", "'",
+             "(AlGore_2009-001)"]
     assert clean_transcript(words) == "well it's what they've said'"
 
 
 def test_segments_cut_from_sphere_talks_every_row_accounted(tmp_path):
     corpus = make_tedlium(tmp_path)
-    stm = corpus / "data" / "stm" / "TalkA_2010.stm"
+    stm = corpus / "data" / "stm" / "TalkA_2010.stm"  # legacy/train/stm/TalkA_2010.stm links here
     stm.write_text(stm.read_text() + "TalkA_2010 1 TalkA_2010 9.0 x <o,f0,male> bad time\n;; a comment line\n")
-    write_lines(corpus / "data" / "stm" / "TalkZ_2013.stm", ["TalkZ_2013 1 TalkZ_2013 0.5 2.5 <o,f0,male> gone"])
+    write_lines(corpus / "legacy" / "train" / "stm" / "TalkZ_2013.stm",
+                ["TalkZ_2013 1 TalkZ_2013 0.5 2.5 <o,f0,male> gone"])
     report = prepare_tedlium(corpus, options=EN)
     assert assert_accounted(report) == {"ignored_segment": 5, "malformed_row": 1, "missing_clip": 1}
     assert [report.counts(name)["imported"] for name in ("train", "dev", "test")] == [7, 2, 2]
@@ -35,25 +37,24 @@ def test_segments_cut_from_sphere_talks_every_row_accounted(tmp_path):
     train = check_clips(out / "tedlium-train.csv")
     assert "it's easy to tell the depth of a well" in [row["transcript"] for row in train]
     first = next(row for row in report.outcomes["train"] if row.imported)
+    assert train[0]["wav_filename"].startswith("clips/legacy/train/sph/TalkA_2010-")
     assert first.audio == "sph/TalkA_2010.sph@0.50-2.07" and first.output.name == "TalkA_2010-0000500-0002070.wav"
     assert soundfile.info(first.output).frames == pytest.approx((2.07 - 0.5) * 16000, abs=1)
     assert check_clips(out / "tedlium-dev.csv")[0]["wav_filename"].startswith("clips/legacy/dev/sph/TalkD_2009-")
 
 
-def test_dev_talks_in_data_are_held_out_and_legacy_train(tmp_path):
+def test_without_legacy_train_data_is_read_and_dev_talks_in_it_held_out(tmp_path):
     corpus = make_tedlium(tmp_path)
+    shutil.rmtree(corpus / "legacy" / "train")
     for kind in ("sph", "stm"):
         for path in (corpus / "legacy" / "dev" / kind).iterdir():
             shutil.copy(path, corpus / "data" / kind / path.name)
     report = prepare_tedlium(corpus, sets="train", options=EN)
     assert list(report.outcomes) == ["train"]
     assert report.counts("train")["skipped"] == {"ignored_segment": 4, "held_out": 2}
-    for kind in ("sph", "stm"):
-        (corpus / "legacy" / "train" / kind).mkdir(parents=True)
-        talk = corpus / "data" / kind / f"TalkC_2012.{kind}"
-        shutil.copy(talk, corpus / "legacy" / "train" / kind / talk.name)
-    legacy = prepare_tedlium(corpus, sets=["train"], legacy=True, out_dir=tmp_path / "legacy", options=EN)
-    assert legacy.counts("train")["rows"] == 3 and legacy.counts("train")["skipped"] == {"ignored_segment": 1}
+    assert report.counts("train")["imported"] == 7
+    held = next(row for row in report.outcomes["train"] if row.reason == "held_out")
+    assert held.detail == "the talk is in the dev set" and held.source == "data/stm/TalkD_2009.stm"
 
 
 def test_release_archive_through_the_cli_and_errors(tmp_path, pm):
