@@ -145,15 +145,17 @@ def choose_sets(root: Path, found: Sequence[str], sets: str | Sequence[str] | No
 
 
 def write_import(importer: str, root: Path, rows: Sequence[SourceRow], out_dir: str | Path | None,
-                 options: ImportOptions, collections: Sequence[str] = SPLITS) -> ImportReport:
+                 options: ImportOptions, collections: Sequence[str] = SPLITS,
+                 target_for: Callable[[Path], Path] | None = None) -> ImportReport:
     """Convert and judge ``rows``, write ``<out>/<importer>-<set>.csv`` per collection and import_report.json.
 
-    ``out_dir`` defaults to ``<root>/sttx_import``; clips go under ``<out>/clips`` mirroring the corpus.
+    ``out_dir`` defaults to ``<root>/sttx_import``; clips go under ``<out>/clips`` mirroring the corpus unless
+    ``target_for`` names each converted clip.
     """
     out = Path(out_dir) if out_dir else root / DEFAULT_OUT
     present = [*collections, *([UNASSIGNED] if any(row.collection == UNASSIGNED for row in rows) else [])]
     report = ImportReport(importer, str(root), options.max_secs, outcomes={name: [] for name in present})
-    report.add(import_rows(rows, mirror_target(root, out, "." + options.audio_format), options))
+    report.add(import_rows(rows, target_for or mirror_target(root, out, "." + options.audio_format), options))
     for name in collections:
         csv_path = write_csv(out / f"{importer}-{name}.csv", report.outcomes[name],
                              absolute_paths=options.absolute_paths)

@@ -18,23 +18,25 @@ from sttx.plugins.importers._corpus import DEFAULT_OUT, LineParser, read_listing
 AUDIO_FOLDERS = {"wav": ".wav", "flac": ".flac"}
 
 
-def unpack(corpus: Path, extract_dir: Path | None) -> Path:
-    """The folder of sessions: one archive's extraction, or a folder whose session archives (as VoxForge serves
-    them, one .tgz per session) are extracted beside them (or into ``extract_dir``), once each."""
+def unpack(corpus: Path, extract_dir: Path | None) -> list[Path]:
+    """The folders to search for sessions: one archive's extraction, or a folder whose session archives (as
+    VoxForge serves them, one .tgz per session) are extracted beside them, or into ``extract_dir``, once each."""
     if is_archive(corpus) or not corpus.is_dir():
-        return open_corpus(corpus, extract_dir)
+        return [open_corpus(corpus, extract_dir)]
     archives = sorted(path for path in corpus.iterdir() if path.is_file() and path.name.endswith(TAR_SUFFIXES))
     for archive in archives:
         extract_once(archive, extract_dir or corpus)
-    return extract_dir or corpus
+    return [corpus] if extract_dir is None or extract_dir == corpus else [corpus, extract_dir]
 
 
-def find_sessions(root: Path, out: Path) -> list[Path]:
+def find_sessions(folders: list[Path], out: Path) -> list[Path]:
     """Folders holding etc/PROMPTS or a wav/ or flac/ folder, outside the output folder."""
-    try:
-        marks = [*root.rglob("etc/PROMPTS"), *(path for name in AUDIO_FOLDERS for path in root.rglob(name))]
-    except OSError as error:
-        raise CorpusError(f"{root}: cannot read ({error})") from None
+    marks = []
+    for folder in folders:
+        try:
+            marks += [*folder.rglob("etc/PROMPTS"), *(path for name in AUDIO_FOLDERS for path in folder.rglob(name))]
+        except OSError as error:
+            raise CorpusError(f"{folder}: cannot read ({error})") from None
     sessions = {mark.parent.parent if mark.name == "PROMPTS" else mark.parent for mark in marks}
     return sorted(session for session in sessions
                   if session != out and out not in session.parents and DEFAULT_OUT not in session.parts)
@@ -60,13 +62,13 @@ def _audio(session: Path, clip: str) -> Path:
     return next((path for path in candidates if path.is_file()), candidates[0])
 
 
-def read_session(session: Path, root: Path) -> list[SourceRow]:
+def read_session(session: Path) -> list[SourceRow]:
     """The PROMPTS rows, then a row for each audio file no prompt names (no transcript: an empty sentence)."""
     prompts = session / "etc" / "PROMPTS"
-    listed = read_listing(prompts, root, "", prompts_parser(session)) if prompts.is_file() else []
+    listed = read_listing(prompts, session.parent, "", prompts_parser(session)) if prompts.is_file() else []
     rows = [attrs.evolve(row, speaker=session.name) for row in listed]  # malformed lines too: split with the session
     named = {row.audio for row in rows}
-    source = str(prompts.relative_to(root))
+    source = str(prompts.relative_to(session.parent))
     why = "not in etc/PROMPTS" if prompts.is_file() else "the session has no etc/PROMPTS"
     for folder, suffix in AUDIO_FOLDERS.items():
         for audio in sorted((session / folder).glob("*" + suffix)):
@@ -95,15 +97,20 @@ def prepare_voxforge(
     """Import VoxForge sessions (a folder of session folders and/or .tgz archives, or one archive) into
     ``voxforge-{train,dev,test}.csv``, split by speaker (anonymous sessions each on their own)."""
     options = options or ImportOptions()
-    root = unpack(Path(corpus), Path(extract_dir) if extract_dir else None)
-    out = Path(out_dir) if out_dir else root / DEFAULT_OUT
-    sessions = find_sessions(root, out)
+    folders = unpack(Path(corpus), Path(extract_dir) if extract_dir else None)
+    out = Path(out_dir) if out_dir else folders[0] / DEFAULT_OUT
+    sessions = find_sessions(folders, out)
     if not sessions:
-        raise CorpusError(f"{root}: no VoxForge sessions (<speaker>-<date>-<id>/etc/PROMPTS with wav/ or flac/)")
-    rows = [row for session in sessions for row in read_session(session, root)]
-    rows = split_rows(rows, speaker_group, dev_percent, test_percent)
-    return write_import("voxforge", root, rows, out, options)
+        raise CorpusError(f"{folders[0]}: no VoxForge sessions (<speaker>-<date>-<id>/etc/PROMPTS with wav/ or "
+                          "flac/)")
+    rows = split_rows([row for session in sessions for row in read_session(session)], speaker_group, dev_percent,
+                      test_percent)
+    suffix = "." + options.audio_format
 
+    def target_for(source: Path) -> Path:  # session names are unique, wherever a session was extracted
+        return out / "clips" / source.parent.parent.name / source.parent.name / (source.stem + suffix)
+
+    return write_import("voxforge", folders[0], rows, out, options, target_for=target_for)
 
 voxforge_command = corpus_command(
     "voxforge", prepare_voxforge, splits=True,

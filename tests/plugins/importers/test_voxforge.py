@@ -69,3 +69,15 @@ def test_one_session_archive_through_the_cli(tmp_path, pm):
     result = CliRunner().invoke(build_cli(pm), ["import", "voxforge", str(tmp_path / "nothing")])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
     assert "no VoxForge sessions" in result.output
+
+
+def test_extract_dir_elsewhere_still_finds_the_sessions_already_extracted(tmp_path):
+    downloads = _downloads(tmp_path)
+    report = prepare_voxforge(downloads, extract_dir=tmp_path / "sessions", out_dir=tmp_path / "out", options=EN)
+    assert sum(report.counts(name)["imported"] for name in SETS) == 18
+    assert (tmp_path / "sessions" / "ralf-20071220-de34" / "etc" / "PROMPTS").is_file()
+    assert not (downloads / "ralf-20071220-de34").exists()
+    clips = sorted(path.relative_to(tmp_path / "out" / "clips").as_posix()
+                   for path in (tmp_path / "out" / "clips").rglob("a0001.wav"))
+    assert clips == [f"{session}/{'flac' if session.startswith('joe') else 'wav'}/a0001.wav"
+                     for session in sorted(SESSIONS)]
