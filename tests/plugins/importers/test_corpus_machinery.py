@@ -6,7 +6,10 @@ import os
 import zipfile
 
 import pytest
+from click.testing import CliRunner
 
+from sttx import __version__
+from sttx.cli import build_cli
 from sttx.core.contract.errors import UsageError
 from sttx.core.data.importing import CorpusError
 from sttx.plugins.importers._archive import extract_once, open_corpus
@@ -78,3 +81,13 @@ def test_segments_of_one_recording_convert_once_each_and_repeat_as_duplicates(tm
     assert "outside the audio" in outcomes[4].detail
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
         "talk-0000500-0001500.wav", "talk-0002000-0003250.wav", "talk-0003500-0009000.wav"]
+
+
+def test_sttx_plugins_lists_each_importer_with_its_version(pm):
+    result = CliRunner().invoke(build_cli(pm), ["plugins"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for module, name in (("ljspeech", "ljspeech"), ("vctk", "vctk"), ("tedlium", "tedlium"), ("mls", "mls"),
+                         ("m_ailabs", "m_ailabs"), ("voxforge", "voxforge"), ("fleurs", "fleurs")):
+        at = lines.index(f"sttx.plugins.importers.{module} (built-in, sttx {__version__})")
+        assert lines[at + 1] == f"  importers: {name}"
