@@ -81,17 +81,20 @@ def sets_option() -> Callable[[Any], Any]:
 
 
 def corpus_command(name: str, prepare: Callable[..., ImportReport], help_text: str, *,
-                   extra: Sequence[Callable[[Any], Any]] = (), splits: bool = False,
+                   extra: Sequence[Callable[[Any], Any]] = (), split_unit: str | None = None,
                    max_secs: float = 10.0) -> click.Command:
     """The command ``sttx import NAME CORPUS``: the corpus folder or archive, ``--out_dir``, ``--extract_dir``,
-    the ``extra`` options, ``--dev_percent``/``--test_percent`` when the importer splits the corpus itself, and
-    the shared flags. It calls ``prepare(corpus, out_dir=..., extract_dir=..., options=..., **extra values)``."""
+    the ``extra`` options, ``--dev_percent``/``--test_percent`` of the ``split_unit`` (speakers, clips) when the
+    importer splits the corpus itself, and the shared flags. It calls ``prepare(corpus, out_dir=...,
+    extract_dir=..., options=..., **extra values)``."""
 
     @click.pass_context
     def run(ctx: click.Context, corpus: Path, **values: Any) -> None:
         options = build_options(ctx, values)
         echo_report(prepare(corpus, options=options, **values))
 
+    held_out = [option(f"--{which}_percent", type=click.FloatRange(0, 50), default=10.0,
+                       help=f"Share of the {split_unit} held out for {which}.") for which in ("dev", "test")]
     decorators = [
         click.argument("corpus", type=click.Path(exists=True, path_type=Path)),
         option("--out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -99,10 +102,7 @@ def corpus_command(name: str, prepare: Callable[..., ImportReport], help_text: s
         option("--extract_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                help="Where an archive CORPUS is extracted [default: beside it, named without the suffix]."),
         *extra,
-        *([option("--dev_percent", type=click.FloatRange(0, 50), default=10.0,
-                  help="Share of the corpus (by the unit it splits on) held out for dev."),
-           option("--test_percent", type=click.FloatRange(0, 50), default=10.0,
-                  help="Share of the corpus held out for test.")] if splits else []),
+        *(held_out if split_unit else []),
     ]
     command = import_options(run, max_secs=max_secs)  # applied first, so listed after the corpus's own options
     for decorator in reversed(decorators):

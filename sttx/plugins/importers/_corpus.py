@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from sttx.core.contract.errors import UsageError
 from sttx.core.data.importing import CorpusError, ImportReport
 from sttx.plugins.importers._archive import open_corpus
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
+from sttx.plugins.importers._split import SPLITS, split_by_speaker
 
-SPLITS = ("train", "dev", "test")
 #: the collection of rows that cannot be given a set (a line too malformed to name its clip)
 UNASSIGNED = "unassigned"
 DEFAULT_OUT = "sttx_import"
@@ -88,32 +86,13 @@ def malformed(row: SourceRow) -> bool:
     return row.skip == "malformed_row"
 
 
-def assign_splits(groups: Iterable[str], dev_percent: float, test_percent: float) -> dict[str, str]:
-    """Deterministic train/dev/test for each group (a speaker, a session, a clip): groups ranked by a hash of
-    their name, the first ``test_percent`` to test, the next ``dev_percent`` to dev, the rest to train.
-
-    The counts are exact (rounded), and with 3 groups or more every set asked for gets at least one, so a tiny
-    corpus still yields three CSVs. Hash ranking keeps the result independent of file order and platform.
-    """
-    if dev_percent < 0 or test_percent < 0 or dev_percent + test_percent >= 100:
-        raise UsageError(f"--dev_percent {dev_percent:g} and --test_percent {test_percent:g}: each must be >= 0 "
-                         "and together below 100")
-    ranked = sorted(set(groups), key=lambda name: hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest())
-    n_test, n_dev = _share(len(ranked), test_percent), _share(len(ranked), dev_percent)
-    return {name: "test" if rank < n_test else "dev" if rank < n_test + n_dev else "train"
-            for rank, name in enumerate(ranked)}
-
-
-def _share(total: int, percent: float) -> int:
-    share = round(total * percent / 100)
-    return max(share, 1) if percent > 0 and total >= 3 else share
-
-
 def split_rows(rows: Sequence[SourceRow], group: Callable[[SourceRow], str], dev_percent: float,
                test_percent: float) -> list[SourceRow]:
-    """Each row in the set of its group; a row without a group (too malformed to name one) goes to UNASSIGNED."""
+    """Each row in the set of its group (a speaker, a session, a clip), groups ranked by a hash of their names
+    (:func:`~sttx.plugins.importers._split.split_by_speaker`); a row too malformed to name its group goes to
+    UNASSIGNED."""
     keys = [group(row) for row in rows]
-    sets = assign_splits([key for key in keys if key], dev_percent, test_percent)
+    sets = split_by_speaker([key for key in keys if key], dev_percent, test_percent)
     return [attrs.evolve(row, collection=sets.get(key, UNASSIGNED)) for row, key in zip(rows, keys, strict=True)]
 
 

@@ -54,7 +54,7 @@ def prepare_ljspeech(
 
 
 ljspeech_command = corpus_command(
-    "ljspeech", prepare_ljspeech, splits=True,
+    "ljspeech", prepare_ljspeech, split_unit="clips",
     help_text="Import LJSpeech (the LJSpeech-1.1 folder or its .tar.bz2): metadata.csv's normalized transcripts, "
               "wavs/ converted, split by clip into ljspeech-{train,dev,test}.csv.")
 

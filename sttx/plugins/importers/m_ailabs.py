@@ -65,7 +65,7 @@ def prepare_m_ailabs(
 
 
 m_ailabs_command = corpus_command(
-    "m_ailabs", prepare_m_ailabs, splits=True, max_secs=MAX_SECS,
+    "m_ailabs", prepare_m_ailabs, split_unit="clips", max_secs=MAX_SECS,
     extra=[option("--skiplist", default=None,
                   help="Comma-separated folder names (speakers, books, female/male/mix) to skip, as Coqui's flag.")],
     help_text="Import one M-AILABS language (<lang> folder or <lang>.tgz): each book's metadata.csv normalized "

@@ -83,11 +83,11 @@ def prepare_vctk(
 
 
 vctk_command = corpus_command(
-    "vctk", prepare_vctk, splits=True,
+    "vctk", prepare_vctk, split_unit="speakers",
     extra=[option("--mic", type=click.Choice(MICS), default="mic1",
                   help="Which of VCTK 0.92's two microphones to import (0.80 has one).")],
     help_text="Import VCTK 0.92 or 0.80 (folder, .zip or .tar.gz) into vctk-{train,dev,test}.csv, split by "
-              "speaker; --dev_percent/--test_percent are shares of the speakers.")
+              "speaker.")
 
 
 @hookimpl

@@ -113,7 +113,7 @@ def prepare_voxforge(
     return write_import("voxforge", folders[0], rows, out, options, target_for=target_for)
 
 voxforge_command = corpus_command(
-    "voxforge", prepare_voxforge, splits=True,
+    "voxforge", prepare_voxforge, split_unit="speakers (each anonymous session counts as one)",
     help_text="Import VoxForge (a folder of per-session .tgz archives and/or extracted sessions, or one archive) "
               "into voxforge-{train,dev,test}.csv, split by speaker.")
 

@@ -14,20 +14,21 @@ from sttx.core.contract.errors import UsageError
 from sttx.core.data.importing import CorpusError
 from sttx.plugins.importers._archive import extract_once, open_corpus
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows
-from sttx.plugins.importers._corpus import assign_splits, read_listing
+from sttx.plugins.importers._corpus import read_listing
+from sttx.plugins.importers._split import split_by_speaker
 from tests.plugins.importers.corpora import write_clip, zip_folder
 
 
 def test_splits_are_exact_deterministic_and_order_free():
     groups = [f"speaker{number}" for number in range(40)]
-    sets = assign_splits(groups, 10, 5)
+    sets = split_by_speaker(groups, 10, 5)
     assert sorted(sets.values()).count("dev") == 4 and sorted(sets.values()).count("test") == 2
-    assert assign_splits(reversed(groups), 10, 5) == sets
-    assert assign_splits([*groups, "speaker40"], 10, 5)["speaker3"] in ("train", "dev", "test")
-    assert sorted(assign_splits(["a", "b", "c"], 1, 1).values()) == ["dev", "test", "train"]
-    assert set(assign_splits(["a", "b"], 10, 10).values()) == {"train"}  # too few groups to hold any out
+    assert split_by_speaker(reversed(groups), 10, 5) == sets
+    assert split_by_speaker([*groups, "speaker40"], 10, 5)["speaker3"] in ("train", "dev", "test")
+    assert sorted(split_by_speaker(["a", "b", "c"], 1, 1).values()) == ["dev", "test", "train"]
+    assert set(split_by_speaker(["a", "b"], 10, 10).values()) == {"train"}  # too few groups to hold any out
     with pytest.raises(UsageError, match="together below 100"):
-        assign_splits(groups, 50, 50)
+        split_by_speaker(groups, 50, 50)
 
 
 @pytest.mark.parametrize(("name", "why"), [("../evil.txt", "path outside the target"),
