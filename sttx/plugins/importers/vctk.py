@@ -47,18 +47,18 @@ def scan(root: Path, mic: str) -> list[SourceRow]:
         texts = {path.stem: path for path in (root / "txt").glob("*/*.txt")}
     except OSError as error:
         raise CorpusError(f"{root}: cannot read ({error})") from None
-    rows = []
-    for utterance in sorted(set(audio) | set(texts)):
-        speaker = utterance.split("_")[0]
-        clip = audio.get(utterance) or audio_dir / speaker / (utterance + (f"_{mic}" if has_mic else "")
-                                                              + pattern[1:])
-        text = texts.get(utterance)
-        listed = str(clip.relative_to(root))
-        rows.append(SourceRow(
-            collection="", source=str(text.relative_to(root)) if text else listed, line=1, audio=clip,
-            audio_text=listed, sentence=read_text(text).strip() if text else "", speaker=speaker,
-            skip=None if text else "empty_sentence", detail="" if text else f"no txt/{speaker}/{utterance}.txt"))
-    return rows
+    suffix = (f"_{mic}" if has_mic else "") + pattern.lstrip("*")  # the file a transcript's audio would be
+    return [_row(root, name, audio.get(name) or audio_dir / name.split("_")[0] / (name + suffix), texts.get(name))
+            for name in sorted(set(audio) | set(texts))]
+
+
+def _row(root: Path, name: str, clip: Path, text: Path | None) -> SourceRow:
+    listed, speaker = str(clip.relative_to(root)), clip.parent.name
+    if text is None:
+        return SourceRow(collection="", source=listed, line=1, audio=clip, audio_text=listed, sentence="",
+                         speaker=speaker, skip="empty_sentence", detail=f"no txt/{speaker}/{name}.txt")
+    return SourceRow(collection="", source=str(text.relative_to(root)), line=1, audio=clip, audio_text=listed,
+                     sentence=read_text(text).strip(), speaker=speaker)
 
 
 def prepare_vctk(

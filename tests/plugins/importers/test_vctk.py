@@ -41,6 +41,8 @@ def test_092_mic1_speaker_disjoint_with_gaps_counted(tmp_path):
     missing = next(row for row in report.outcomes["train"] + report.outcomes["dev"] + report.outcomes["test"]
                    if row.audio.endswith("p226_002_mic1.flac"))
     assert missing.reason == "missing_clip"
+    untranscribed = next(row for rows in report.outcomes.values() for row in rows if row.speaker == "p315")
+    assert untranscribed.reason == "empty_sentence" and untranscribed.detail == "no txt/p315/p315_001.txt"
 
 
 def test_mic2_and_the_zip_as_downloaded(tmp_path):
