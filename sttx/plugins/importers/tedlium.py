@@ -77,6 +77,7 @@ def _is_root(folder: Path) -> bool:
 
 
 def read_set(folder: Path, name: str, root: Path) -> list[SourceRow]:
+    """Every segment of one set: each talk's STM in ``folder/stm``, its audio in ``folder/sph``."""
     try:
         stms = sorted((folder / "stm").glob("*.stm"))
     except OSError as error:
@@ -86,11 +87,15 @@ def read_set(folder: Path, name: str, root: Path) -> list[SourceRow]:
 
 def hold_out(rows: list[SourceRow]) -> list[SourceRow]:
     """Train rows from a talk that dev or test also has are skipped, so no test talk is trained on."""
-    held = {row.audio.name: row.collection for row in rows
-            if row.collection in ("dev", "test") and row.audio is not None}
-    return [attrs.evolve(row, skip="held_out", detail=f"the talk is in the {held[row.audio.name]} set")
-            if row.collection == "train" and row.skip is None and row.audio is not None and row.audio.name in held
-            else row for row in rows]
+    held = {row.audio.name: row.collection for row in rows if row.collection != "train" and row.audio is not None}
+
+    def checked(row: SourceRow) -> SourceRow:
+        talk = row.audio.name if row.audio is not None else ""
+        if row.collection != "train" or row.skip is not None or talk not in held:
+            return row
+        return attrs.evolve(row, skip="held_out", detail=f"the talk is in the {held[talk]} set")
+
+    return [checked(row) for row in rows]
 
 
 def prepare_tedlium(
