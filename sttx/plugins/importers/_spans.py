@@ -181,8 +181,8 @@ def import_spans(rows: Sequence[SpanRow], options: ImportOptions, converter: Spa
         results = converter.run(jobs)
     for (_, members), converted in zip(groups.values(), results, strict=True):
         for index, done in zip(members, converted, strict=True):
-            # duplicates were settled above: nothing counts as seen (an empty frozenset is falsy as well)
-            outcomes[index] = _judge(attrs.evolve(rows[index].row, audio=rows[index].output), done, frozenset(),
+            # duplicates were settled above, so no row here is one
+            outcomes[index] = _judge(attrs.evolve(rows[index].row, audio=rows[index].output), done, False,
                                      options)
     return [outcomes[index] for index in range(len(rows))]
 
