@@ -4,7 +4,8 @@ A recording no longer than ``outlier_duration_ms`` is one segment: a model train
 them best whole, and cutting inside a short clip only costs accuracy. Longer recordings are judged in 30 ms
 frames; every run of voiced frames is widened by ``padding_ms`` of audio on both sides (so soft word edges that
 the VAD calls unvoiced stay in), runs whose padding overlaps merge, and a merged segment still longer than
-``outlier_duration_ms`` is cut in the middle of its longest unvoiced gap (never inside a voiced run).
+``outlier_duration_ms`` is cut in the middle of its longest unvoiced gap (never inside a voiced run). Segments
+start on the recording's 20 ms feature grid, so each one sees the MFCC frames a whole-file pass would see.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import attrs
 import numpy as np
 
 from sttx.core.contract.errors import UsageError
+from sttx.core.data.features import STEP_SAMPLES
 
 VAD_RATES = (8000, 16000, 32000, 48000)
 
@@ -71,8 +73,9 @@ def voiced_runs(decisions: np.ndarray) -> list[Span]:
     return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
 
 
-def padded_spans(runs: list[Span], frame: int, pad: int, length: int) -> list[tuple[Span, list[Span]]]:
-    """Sample spans of the runs widened by ``pad`` samples each side, merged where they overlap or touch.
+def padded_spans(runs: list[Span], frame: int, pad: int, length: int, step: int = 1) -> list[tuple[Span, list[Span]]]:
+    """Sample spans of the runs widened by ``pad`` samples each side (starts moved back to a multiple of ``step``),
+    merged where they overlap or touch.
 
     Each span comes with the runs (in samples) it holds, which is where a later cut must not fall.
     """
@@ -80,6 +83,7 @@ def padded_spans(runs: list[Span], frame: int, pad: int, length: int) -> list[tu
     for first, end in runs:
         run = (first * frame, min(end * frame, length))
         start, stop = max(0, run[0] - pad), min(length, run[1] + pad)
+        start -= start % step
         if merged and start <= merged[-1][0][1]:
             (previous, _), held = merged[-1]
             merged[-1] = ((previous, stop), [*held, run])
@@ -88,17 +92,20 @@ def padded_spans(runs: list[Span], frame: int, pad: int, length: int) -> list[tu
     return merged
 
 
-def split_outliers(span: Span, runs: list[Span], limit: int) -> list[Span]:
+def split_outliers(span: Span, runs: list[Span], limit: int, step: int = 1) -> list[Span]:
     """Cut ``span`` (samples) in the middle of its longest gap between voiced runs until no piece exceeds
-    ``limit`` samples; a piece with no gap left stays whole, however long."""
+    ``limit`` samples; a piece with no gap left stays whole, however long. Cuts fall on multiples of ``step``
+    (the multiple nearest the middle of the gap, when the gap holds one)."""
     start, stop = span
     if stop - start <= limit or len(runs) < 2:
         return [span]
     gaps = [(runs[i + 1][0] - runs[i][1], i) for i in range(len(runs) - 1)]
     _, index = max(gaps)  # the longest pause; the later one on a tie
-    cut = (runs[index][1] + runs[index + 1][0]) // 2
+    after, before = runs[index][1], runs[index + 1][0]
+    cut = round((after + before) / 2 / step) * step
+    cut = cut if after <= cut <= before else (after + before) // 2
     head, tail = runs[: index + 1], runs[index + 1 :]
-    return split_outliers((start, cut), head, limit) + split_outliers((cut, stop), tail, limit)
+    return split_outliers((start, cut), head, limit, step) + split_outliers((cut, stop), tail, limit, step)
 
 
 def vad_segments(audio: np.ndarray, rate: int = 16000, options: VadOptions | None = None) -> list[Segment]:
@@ -108,7 +115,8 @@ def vad_segments(audio: np.ndarray, rate: int = 16000, options: VadOptions | Non
         return [Segment(0, len(audio) * 1000 // rate, audio)]
     frame = rate * options.frame_ms // 1000
     pad, limit = options.padding_ms * rate // 1000, options.outlier_duration_ms * rate // 1000
+    step = STEP_SAMPLES * rate // 16000  # the feature grid
     runs = voiced_runs(frame_decisions(audio, rate, options))
-    pieces = [piece for span, held in padded_spans(runs, frame, pad, len(audio))
-              for piece in split_outliers(span, held, limit)]
+    pieces = [piece for span, held in padded_spans(runs, frame, pad, len(audio), step)
+              for piece in split_outliers(span, held, limit, step)]
     return [Segment(start * 1000 // rate, stop * 1000 // rate, audio[start:stop]) for start, stop in pieces]

@@ -32,6 +32,8 @@ def test_runs_are_padded_both_sides_and_merge_when_padding_overlaps() -> None:
     assert spans[0][1] == [(2 * FRAME, 4 * FRAME), (8 * FRAME, 10 * FRAME)]
     # padding stops at the recording's edges
     assert padded_spans([(0, 2)], FRAME, 3 * FRAME, 4 * FRAME - 7)[0][0] == (0, 4 * FRAME - 7)
+    # starts move back onto the feature grid
+    assert padded_spans([(10, 12)], FRAME, 100, 20 * FRAME, step=320)[0][0] == (4480, 12 * FRAME + 100)
 
 
 def test_outliers_are_cut_in_the_longest_pause_and_voice_is_never_cut() -> None:
@@ -41,6 +43,9 @@ def test_outliers_are_cut_in_the_longest_pause_and_voice_is_never_cut() -> None:
     assert split_outliers((0, 400), runs, 150) == [(0, 105), (105, 225), (225, 302), (302, 400)]
     # a voiced run longer than the limit has no pause to cut at: it stays whole
     assert split_outliers((0, 900), [(50, 850)], 300) == [(0, 900)]
+    # on the 20 ms feature grid: the multiple of the step nearest the middle of the pause
+    assert split_outliers((0, 4000), [(0, 1000), (1500, 4000)], 3000, step=320) == [(0, 1280), (1280, 4000)]
+    assert split_outliers((0, 4000), [(0, 1000), (1100, 4000)], 3000, step=320) == [(0, 1050), (1050, 4000)]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -51,15 +56,17 @@ def test_no_voiced_frame_is_lost_or_cut(seed: int) -> None:
     decisions = rng.random(400) < rng.uniform(0.05, 0.6)
     length = len(decisions) * FRAME - int(rng.integers(0, FRAME))
     pad, limit = int(rng.integers(0, 20)) * FRAME, int(rng.integers(10, 200)) * FRAME
+    step = 320 if seed % 2 else 1
     runs = [(a * FRAME, min(b * FRAME, length)) for a, b in voiced_runs(decisions)]
-    pieces = [piece for span, held in padded_spans(voiced_runs(decisions), FRAME, pad, length)
-              for piece in split_outliers(span, held, limit)]
+    pieces = [piece for span, held in padded_spans(voiced_runs(decisions), FRAME, pad, length, step)
+              for piece in split_outliers(span, held, limit, step)]
+    assert all(start % step == 0 for start, _ in pieces)  # on the feature grid
     assert all(a < b for a, b in pieces) and all(b <= c for (_, b), (c, _) in itertools.pairwise(pieces))
     bounds = {bound for piece in pieces for bound in piece}
     for first, end in runs:
         assert sum(a <= first and end <= b for a, b in pieces) == 1
         assert not any(first < bound < end for bound in bounds)
-    unpadded = [span for span, _ in padded_spans(voiced_runs(decisions), FRAME, pad, length)]
+    unpadded = [span for span, _ in padded_spans(voiced_runs(decisions), FRAME, pad, length, step)]
     for first, end in runs:
         a, b = next(span for span in unpadded if span[0] <= first and end <= span[1])
         assert first - a >= min(pad, first) and b - end >= min(pad, length - end)
