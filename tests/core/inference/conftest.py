@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SAMPLE_CSV = Path(__file__).resolve().parents[3] / "sttx" / "data" / "sample" / "sample.csv"
+from sttx.core.training.sample_job import SAMPLE_CSV
+
 #: the main job's schedule (sttx/core/training/sample_job.py), here over 48 files of 8 sentences
 SCHEDULE = ["--n_hidden", "256", "--epochs", "50", "--learning_rate", "0.002", "--train_batch_size", "4",
             "--dropout_rate", "0", "--automatic_mixed_precision", "--checkpoint_secs", "0", "--noshow_progressbar"]
