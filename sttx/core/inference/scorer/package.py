@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sttx.core.contract.errors import SttxError
-from sttx.core.inference.scorer import fst
+from sttx.core.inference.scorer import const_fst, fst
 from sttx.core.inference.scorer.kenlm_header import MAX_HEADER, KenLMHeader, NotKenLMError, parse_header
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ class ScorerInfo:
             handle.seek(self.fst_offset)
             data = handle.read()
         try:
-            return fst.read_const_fst(data, self.fst_offset, base=self.fst_offset)
-        except fst.FstFormatError as error:
+            return const_fst.read_const_fst(data, self.fst_offset, base=self.fst_offset)
+        except const_fst.FstFormatError as error:
             raise ScorerError(f"scorer {self.path}: {error}") from None
 
     def words(self, alphabet: Alphabet | None = None) -> set[str]:
@@ -104,7 +104,7 @@ def _parse(path: Path, data: mmap.mmap, size: int) -> ScorerInfo:
     return ScorerInfo(path, offset, bool(utf8), alpha, beta, kenlm, fst_at, layout.n_states, layout.n_arcs, version)
 
 
-def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLayout | None, str]:
+def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, const_fst.FstLayout | None, str]:
     """Find the TRIE header: the last TRIE magic whose trie ends exactly at the end of the file.
 
     Coqui asks KenLM for the end of its search structures, which depends on the data structure's size arithmetic;
@@ -116,10 +116,10 @@ def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLa
     position = size
     while (position := data.rfind(tag, after, position)) >= 0:
         try:
-            layout = fst.read_layout(data, position + TRIE_HEADER.size)
-        except fst.NoFstError:
+            layout = const_fst.read_layout(data, position + TRIE_HEADER.size)
+        except const_fst.NoFstError:
             continue  # these bytes only look like a TRIE magic (inside KenLM's tables, or a damaged header)
-        except fst.FstFormatError as error:
+        except const_fst.FstFormatError as error:
             problem = f"has a corrupt vocabulary trie: {error}"
             continue
         if layout.end == size:
@@ -155,7 +155,7 @@ def write_scorer(
     shutil.copyfile(kenlm_binary, partial)
     with partial.open("ab") as handle:
         handle.write(TRIE_HEADER.pack(TRIE_MAGIC, VERSION, utf8, alpha, beta))
-        fst.write_const_fst(handle, acceptor)
+        const_fst.write_const_fst(handle, acceptor)
     partial.replace(out)
     return read_scorer(out)
 
