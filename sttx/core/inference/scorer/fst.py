@@ -63,7 +63,7 @@ class Acceptor:
 
 def minimal_acceptor(sequences: Iterable[Sequence[int]]) -> Acceptor:
     """The minimal deterministic acceptor of the non-empty label sequences (Daciuk's incremental construction)."""
-    words = sorted({tuple(int(label) for label in seq) for seq in sequences if len(seq)})
+    words = sorted({tuple(map(int, seq)) for seq in sequences if len(seq)})
     arcs: list[dict[int, int] | None] = [{}]
     final = [False]
     register: dict[tuple[bool, tuple[tuple[int, int], ...]], int] = {}
@@ -81,8 +81,9 @@ def minimal_acceptor(sequences: Iterable[Sequence[int]]) -> Acceptor:
         del path[down_to + 1 :]
 
     for word in words:
-        common = next((i for i, (a, b) in enumerate(zip(previous, word, strict=False)) if a != b),
-                      min(len(previous), len(word)))
+        common, shorter = 0, min(len(previous), len(word))
+        while common < shorter and previous[common] == word[common]:
+            common += 1
         settle(common)
         for label in word[common:]:
             arcs.append({})

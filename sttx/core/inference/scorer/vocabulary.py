@@ -33,9 +33,9 @@ def encode_vocabulary(
     index = {label: position + 1 for position, label in enumerate(alphabet.labels)}
     sequences, left_out = [], []
     for word in sorted(words):
-        if alphabet.can_encode(word):
-            sequences.append((*(index[char] for char in word), space))
-        else:
+        try:
+            sequences.append((*[index[char] for char in word], space))  # one codepoint, one label, as Coqui splits
+        except KeyError:
             left_out.append(word)
     return sequences, left_out
 
