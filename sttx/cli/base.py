@@ -1,4 +1,8 @@
-"""The CLI's group class: absl-style ``--noflag`` for boolean options and one-line errors at the edge."""
+"""The CLI's group class: absl-style ``--noflag`` for boolean options and one-line errors at the edge.
+
+Domain errors (SttxError) become click errors; anything else reaching the root is reported by
+:mod:`sttx.cli.internal_errors` as one line naming the plugin whose command raised it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 import click
 
+from sttx.cli import internal_errors
 from sttx.core.contract.errors import SttxError, UsageError
 
 
@@ -33,6 +38,7 @@ class SttxGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
+        internal_errors.note_invocation(ctx, args, name, command)
         if command is not None and not isinstance(command, click.Group):
             rest = rewrite_negated_booleans(command, rest)
         return name, command, rest
@@ -44,6 +50,10 @@ class SttxGroup(click.Group):
             raise click.UsageError(str(error), ctx) from error
         except SttxError as error:
             raise click.ClickException(str(error)) from error
+        except Exception as error:
+            if ctx.parent is not None or not internal_errors.is_unexpected(error):
+                raise
+            raise internal_errors.report(ctx, error) from error
 
 
 SttxGroup.group_class = SttxGroup
