@@ -28,11 +28,11 @@ _ALWAYS = (
     | 0x10000000 | 0x40000000  # input / output label sorted
     | 0x200000000  # unweighted
     | 0x800000000 | 0x2000000000  # acyclic, initial acyclic
-    | 0x4000000000  # top sorted
     | 0x10000000000 | 0x40000000000  # accessible, coaccessible
     | 0x800000000000  # unweighted cycles
 )
 STRING, NOT_STRING = 0x100000000000, 0x200000000000
+TOP_SORTED, NOT_TOP_SORTED = 0x4000000000, 0x8000000000
 
 
 class FstFormatError(ValueError):
@@ -44,9 +44,11 @@ class NoFstError(FstFormatError):
 
 
 def properties(acceptor: Acceptor) -> int:
-    """The property bits OpenFST computes for such an acceptor; only a single word makes it a "string"."""
+    """The property bits OpenFST computes for such an acceptor: whether it is one path, whether arcs all go forward."""
     single_path = bool(np.all(acceptor.n_arcs <= 1)) and int(acceptor.final.sum()) == 1
-    return _ALWAYS | (STRING if single_path else NOT_STRING)
+    sources = np.repeat(np.arange(acceptor.n_states), acceptor.n_arcs)
+    forward = bool(np.all(acceptor.next_state > sources))
+    return _ALWAYS | (STRING if single_path else NOT_STRING) | (TOP_SORTED if forward else NOT_TOP_SORTED)
 
 
 def _pad(handle: BinaryIO) -> None:

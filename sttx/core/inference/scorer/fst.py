@@ -11,7 +11,7 @@ import numpy as np
 
 @attrs.frozen(eq=False)
 class Acceptor:
-    """States numbered in topological order (start 0); each state's arcs contiguous and sorted by label."""
+    """States numbered as OpenFST numbers them (start 0); each state's arcs contiguous and sorted by label."""
 
     final: np.ndarray  # bool per state
     first_arc: np.ndarray  # index of each state's first arc
@@ -102,7 +102,44 @@ def _empty() -> Acceptor:
 
 
 def _numbered(arcs: list[dict[int, int] | None], final: list[bool]) -> Acceptor:
-    """Renumber the live states in reverse DFS postorder from the start (a topological order, as OpenFST's TopSort)."""
+    """Number the live states as OpenFST's Determinize + Minimize leave them, so files match Coqui's byte for byte.
+
+    Determinize numbers the trie of the words breadth first (arcs in label order), so a trie node's number ranks its
+    prefix by (length, labels). Acyclic minimisation then groups states by height; in each height, the class holding
+    the highest-numbered node keeps that node, every other class keeps its lowest-numbered node, and the survivors
+    keep their relative order. A minimal state stands for all the trie nodes (prefixes) that reach it, so the
+    shortest-then-smallest and longest-then-largest prefixes reaching it give those two candidates.
+    """
+    order = _topological(arcs)
+    height: dict[int, int] = {}
+    for state in reversed(order):
+        height[state] = max((height[child] + 1 for child in arcs[state].values()), default=0)  # type: ignore[union-attr]
+    low: dict[int, tuple[int, tuple[int, ...]]] = {0: (0, ())}
+    high = dict(low)
+    for state in order:
+        (low_length, low_path), (high_length, high_path) = low[state], high[state]
+        for label, child in arcs[state].items():  # type: ignore[union-attr]
+            shorter, longer = (low_length + 1, (*low_path, label)), (high_length + 1, (*high_path, label))
+            if child not in low or shorter < low[child]:
+                low[child] = shorter
+            if child not in high or longer > high[child]:
+                high[child] = longer
+    keeper = {}  # per height: the state holding the highest-numbered trie node
+    for state in order:
+        if height[state] not in keeper or high[state] > high[keeper[height[state]]]:
+            keeper[height[state]] = state
+    kept = set(keeper.values())
+    ordered = sorted(order, key=lambda state: high[state] if state in kept else low[state])
+    number = {state: index for index, state in enumerate(ordered)}
+    counts = np.array([len(arcs[s]) for s in ordered], np.int64)  # type: ignore[arg-type]
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    labels = np.array([label for s in ordered for label in arcs[s]], np.int64)  # type: ignore[union-attr]
+    nexts = np.array([number[n] for s in ordered for n in arcs[s].values()], np.int64)  # type: ignore[union-attr]
+    return Acceptor(np.array([final[s] for s in ordered], bool), first, counts, labels, nexts)
+
+
+def _topological(arcs: list[dict[int, int] | None]) -> list[int]:
+    """The live states, parents before children (reverse DFS postorder from the start)."""
     postorder: list[int] = []
     seen = {0}
     stack = [(0, iter(arcs[0].values()))]  # type: ignore[union-attr]
@@ -115,10 +152,4 @@ def _numbered(arcs: list[dict[int, int] | None], final: list[bool]) -> Acceptor:
         else:
             seen.add(child)
             stack.append((child, iter(arcs[child].values())))  # type: ignore[union-attr]
-    number = {state: index for index, state in enumerate(reversed(postorder))}
-    ordered = list(reversed(postorder))
-    counts = np.array([len(arcs[s]) for s in ordered], np.int64)  # type: ignore[arg-type]
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    labels = np.array([label for s in ordered for label in arcs[s]], np.int64)  # type: ignore[union-attr]
-    nexts = np.array([number[n] for s in ordered for n in arcs[s].values()], np.int64)  # type: ignore[union-attr]
-    return Acceptor(np.array([final[s] for s in ordered], bool), first, counts, labels, nexts)
+    return postorder[::-1]
