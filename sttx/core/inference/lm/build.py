@@ -165,5 +165,10 @@ def _run(command: Sequence[str], name: str, stdin: bytes | None = None) -> None:
         return
     stderr = done.stderr.decode("utf-8", errors="replace")
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not set(line.strip()) <= set("*-")]
-    telling = next((line for line in lines if "Exception" in line or "rror" in line), lines[-1] if lines else "")
+    # KenLM prints "<source location> threw <Exception> because ..." and then the human explanation: prefer that
+    thrown = next((index for index, line in enumerate(lines) if " threw " in line), None)
+    if thrown is not None and thrown + 1 < len(lines):
+        telling = lines[thrown + 1]
+    else:
+        telling = next((line for line in lines if "rror" in line), lines[-1] if lines else "")
     raise KenLMError(f"KenLM {name} failed (exit {done.returncode}): {telling}", stderr)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from sttx.core.contract.decoding import DEFAULT_ALPHA, DEFAULT_BETA  # Coqui's English release scorer's pair
 from sttx.core.contract.errors import SttxError
 from sttx.core.inference.scorer import const_fst, fst
 from sttx.core.inference.scorer.kenlm_header import MAX_HEADER, KenLMHeader, NotKenLMError, parse_header
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 TRIE_MAGIC = 0x54524945  # 'TRIE' as a C multi-character constant: "EIRT" on disk
 VERSION = 6
 TRIE_HEADER = struct.Struct("<ii?dd")  # magic, version, utf8 mode, default alpha, default beta
-#: the defaults Coqui's English release scorer carried
-DEFAULT_ALPHA, DEFAULT_BETA = 0.931289039105002, 1.1834137581510284
 SENTENCE_TOKENS = frozenset({"<s>", "</s>", "<unk>"})  # KenLM's own tokens never go into the trie
 
 
