@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from sttx import hookimpl
+from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AlphabetPath, FileListType, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
@@ -28,6 +29,7 @@ from sttx.core.tf_runtime import load_tensorflow
 @option("--n_hidden", type=click.IntRange(min=1), default=None, help="Layer width [default: the checkpoint's].")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate the model expects.")
 @bool_option("--show_progressbar", default=True, help="Show a progress bar on a terminal.")
+@decode_options
 @click.pass_context
 def evaluate_command(ctx: click.Context, **settings: object) -> None:
     """Evaluate a checkpoint on --test_files: per-file WER/CER/loss and best, median and worst samples."""

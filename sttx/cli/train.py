@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from sttx import hookimpl
+from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
@@ -101,7 +102,7 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
 )
 
 #: DeepSpeech flags accepted so its command lines run unchanged; the export ones go to the exporter, the
-#: decoder and device ones do not change training (sttx evaluates greedily; Keras picks cuDNN by itself)
+#: device ones do not change training (Keras picks cuDNN by itself); the decoding flags are in decode_options
 COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_tflite", True, click.BOOL), ("--export_savedmodel", False, click.BOOL),
     ("--export_quantize", False, click.BOOL), ("--export_zip", False, click.BOOL),
@@ -110,9 +111,7 @@ COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_model_name", "model", click.STRING), ("--export_model_version", "0.0.1", click.STRING),
     ("--export_contact_info", "", click.STRING), ("--export_license", "", click.STRING),
     ("--export_language", "", click.STRING), ("--export_description", "", click.STRING),
-    ("--scorer_path", "", click.STRING), ("--scorer", "", click.STRING), ("--beam_width", 1024, _COUNT),
-    ("--lm_alpha", 0.931289039105002, _FLOAT), ("--lm_beta", 1.1834137581510284, _FLOAT),
-    ("--cutoff_prob", 1.0, _FLOAT), ("--cutoff_top_n", 300, _COUNT), ("--load_cudnn", False, click.BOOL),
+    ("--load_cudnn", False, click.BOOL),
     ("--train_cudnn", False, click.BOOL), ("--use_allow_growth", False, click.BOOL),
     ("--log_placement", False, click.BOOL), ("--inter_op_parallelism_threads", 0, _INT),
     ("--intra_op_parallelism_threads", 0, _INT), ("--feature_win_len", 32, _COUNT),
@@ -130,8 +129,7 @@ def _compat_option(flag: str, default: Any, kind: Any) -> Any:
 def pop_compat(settings: dict[str, Any]) -> dict[str, Any]:
     """Remove the compatibility flags from ``settings``; returns those the exporter reads."""
     values = {flag[2:]: settings.pop(flag[2:]) for flag, _, _ in COMPAT}
-    if values.get("scorer") and not values.get("scorer_path"):
-        values["scorer_path"] = values["scorer"]
+    values["scorer_path"] = settings.get("scorer_path", "")  # a decoding flag that export copies as well
     for name, default in (("feature_win_len", 32), ("feature_win_step", 20)):
         if values[name] != default:
             from sttx.core.contract.errors import UsageError
@@ -147,6 +145,7 @@ def train_options(function: Any) -> Any:
     decorators.append(option("--augment", multiple=True, type=AugmentationType(),
                              help="An augmentation name[key=value,...]; repeat to chain."))
     decorators += [_compat_option(flag, default, kind) for flag, default, kind in COMPAT]
+    decorators.append(decode_options)
     for decorator in reversed(decorators):
         function = decorator(function)
     return _legacy_options(function)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from sttx import hookimpl
+from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AudioPath, ModelPath
+from sttx.cli.types import AudioPath, ModelPath, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 
 
@@ -28,10 +30,18 @@ from sttx.core.tf_runtime import load_tensorflow
 @bool_option("--force", help="Overwrite existing .tlog files.")
 @option("--json", "as_json", is_flag=True, help="Print JSON: segments with per-token start times.")
 @bool_option("--show_progressbar", default=True, help="Progress bar over files (only on a terminal).")
-def transcribe_command(model: str, audio: tuple[str, ...], recursive: bool, vad: bool, vad_aggressiveness: int,
-                       vad_padding_ms: int, outlier_duration_ms: int, tlog: bool, force: bool, as_json: bool,
-                       show_progressbar: bool) -> None:
+@decode_options
+@click.pass_context
+def transcribe_command(ctx: click.Context, model: str, audio: tuple[str, ...], recursive: bool, vad: bool,
+                       vad_aggressiveness: int, vad_padding_ms: int, outlier_duration_ms: int, tlog: bool,
+                       force: bool, as_json: bool, show_progressbar: bool, decoder: str,
+                       **decoding_flags: Any) -> None:
     """Transcribe AUDIO files or folders with MODEL (export dir, .tflite, SavedModel or checkpoint dir)."""
+    from sttx.core.contract.decoding import DecodeSettings
+    from sttx.core.evaluation.decoders import choose_decoder
+
+    decoding = choose_decoder(plugin_manager(ctx).registries().decoders, decoder or None,
+                              DecodeSettings(**decoding_flags))
     load_tensorflow()
     from sttx.core.inference.transcribe import transcribe_paths
     from sttx.core.inference.vad import VadOptions
@@ -41,7 +51,7 @@ def transcribe_command(model: str, audio: tuple[str, ...], recursive: bool, vad:
         options = VadOptions(aggressiveness=vad_aggressiveness, padding_ms=vad_padding_ms,
                              outlier_duration_ms=outlier_duration_ms)
     results = transcribe_paths(model, audio, recursive=recursive, vad=options, tlog=tlog, force=force,
-                               progress=None if show_progressbar else False)
+                               progress=None if show_progressbar else False, decoding=decoding)
     if as_json:
         rows = [{"path": str(r.path), "transcript": r.text, "segments": [s.as_json() for s in r.segments]}
                 for r in results]

@@ -176,9 +176,9 @@ class ScorerPath(CheckedPath):
     """A Coqui/DeepSpeech .scorer package (a KenLM binary with a vocabulary trie appended)."""
 
     def check(self, path: Path) -> None:
-        from sttx.core.inference.export import check_scorer
+        from sttx.core.inference.scorer import read_scorer
 
-        check_scorer(path)
+        read_scorer(path)  # its headers and trie layout; the alphabet is checked once the model is loaded
 
 
 class AlphabetPath(CheckedPath):

@@ -64,7 +64,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.fleurs",
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
+    "sttx.plugins.decoders.greedy",
+    "sttx.plugins.decoders.beam",
     "sttx.cli.train",
+    "sttx.cli.lm_build",
 )
 
 _already_reported: set[tuple[str, str]] = set()

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from sttx.core.contract.errors import UsageError
+from sttx.core.inference.scorer import check_scorer, read_scorer
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,12 @@ def export_model(
     from sttx.core.inference.model_source import ExportSource
 
     exporters = {name: registry.get(name) for name in formats}  # unknown names fail before any work
-    if scorer_path:
-        check_scorer(scorer_path)
+    scorer_info = read_scorer(scorer_path) if scorer_path else None  # a bad scorer fails before any work too
     target = Path(export_dir)
     _prepare_dir(target, zip_it=zip_it, remove_export=remove_export)
     source = ExportSource.coerce(model_state)
+    if scorer_info is not None:
+        check_scorer(scorer_info, source.alphabet)  # libstt would take a scorer for another alphabet silently
     files = {name: list(exporter.export(source, config, target)) for name, exporter in exporters.items()}
     runtime = "tflite" if "tflite" in formats else "tensorflow"
     card = write_model_card(ExportOptions.from_config(config), target, runtime)
@@ -80,25 +82,8 @@ def export_model(
     return ExportResult(files, card, archive)
 
 
-#: how every KenLM binary (and so every Coqui/DeepSpeech .scorer, which starts with one) begins
-KENLM_MAGIC = b"mmap lm http://kheafield.com/code format version"
-
-
-def check_scorer(path: str | Path) -> None:
-    """A scorer is a KenLM binary with Coqui's trie appended; anything else (an ARPA file, a typo) is refused here,
-    before the export starts, rather than by libstt when the model is deployed."""
-    try:
-        with Path(path).open("rb") as handle:
-            head = handle.read(len(KENLM_MAGIC))
-    except OSError as error:
-        raise UsageError(f"scorer {path}: cannot be read ({error.strerror or error})") from None
-    if head != KENLM_MAGIC:
-        what = "is empty" if not head else "is not a KenLM binary, which every Coqui/DeepSpeech .scorer starts with"
-        raise UsageError(f"scorer {path} {what}")
-
-
 def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:
-    """Coqui copies the scorer beside the export as ``exported.scorer``."""
+    """Coqui copies the scorer beside the export as ``exported.scorer`` (checked by :func:`export_model` first)."""
     if not scorer:
         return None
     target = Path(export_dir) / "exported.scorer"

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
 from sttx.core.training.lr_schedule import SCHEDULES
 
@@ -123,6 +124,15 @@ class TrainConfig:
     summary_dir: str = ""
     report_count: int = attrs.field(default=5, validator=_non_negative)
     test_output_file: str = ""
+    # decoding of --test_files (dev sets are always decoded greedily: it is cheap and only tracks progress)
+    decoder: str = ""
+    scorer_path: str = ""
+    beam_width: int = 1024
+    lm_alpha: float | None = None
+    lm_beta: float | None = None
+    cutoff_prob: float = 1.0
+    cutoff_top_n: int = 300
+    hot_words: str = ""
     #: the Keras dtype policy the run computes in (derived from --automatic_mixed_precision and the device)
     dtype_policy: str = "float32"
 
@@ -131,6 +141,7 @@ class TrainConfig:
             raise UsageError("--bytes_output_mode and --alphabet_config_path exclude each other")
         if not self.save_dir and self.train_files:
             raise UsageError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
+        settings_of(self)  # a bad decoding flag fails before training starts
         self._check_transfer()
 
     def _check_transfer(self) -> None:
@@ -163,6 +174,8 @@ class TrainConfig:
         lines: list[str] = []
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
+            if value is None:  # an unset --lm_alpha / --lm_beta: the scorer's own value applies
+                continue
             if field.name == "augment":  # one line each, as absl writes a repeated flag (specs hold commas)
                 lines.extend(f"--augment={_spec_text(item)}" for item in value)
                 continue

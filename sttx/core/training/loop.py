@@ -81,6 +81,7 @@ class Trainer:
 
         self.config = attrs.evolve(config, dtype_policy=choose_policy(config.automatic_mixed_precision))
         self.registries, self.echo, self.stop = registries, echo, stop
+        self.decoding = test_decoding(self.config, registries)  # an unknown --decoder fails before training
         self.alphabet = resolve_alphabet(self.config)
         self.data: RunData = load_data(self.config, registries, self.alphabet)
         self.model, self.optimizer, self.strategy = build_model_and_optimizer(self.config, registries, self.alphabet)
@@ -306,18 +307,22 @@ class Trainer:
             return None
         return self.evaluate_sets(self.data.dev, progress=self.config.show_progressbar)
 
-    def evaluate_sets(self, sets: dict[str, Any], *, progress: bool) -> Any:
-        """Evaluate the model on pipelines by file, reusing one compiled step."""
+    def evaluate_sets(self, sets: dict[str, Any], *, progress: bool, decoding: Any = None) -> Any:
+        """Evaluate the model on pipelines by file, reusing one compiled step (``decoding`` None: greedy)."""
         from sttx.core.evaluation import evaluator as evaluation
+        from sttx.core.evaluation.decoders import describe
 
         if self._eval_step is None:
             self._eval_step = evaluation.make_eval_step(self.model)
+        decoder = decoding.create(self.alphabet) if decoding is not None else None
+        parallel = decoding is not None and decoding.factory.parallel
         files = [evaluation.file_result(name, evaluation.evaluate_dataset(
                      self._eval_step, pipeline.for_epoch(0), self.alphabet, desc=Path(name).name,
-                     progress=progress), bytes_mode=self.alphabet.is_bytes)
+                     progress=progress, decoder=decoder, parallel=parallel), bytes_mode=self.alphabet.is_bytes)
                  for name, pipeline in sets.items()]
         return evaluation.EvaluationResult(files=tuple(files), report_count=self.config.report_count,
-                                           bytes_mode=self.alphabet.is_bytes)
+                                           bytes_mode=self.alphabet.is_bytes,
+                                           decoder=describe(decoder, decoding.name) if decoding else "")
 
     def record_epoch(self, meter: EpochMeter, dev: Any) -> None:
         """TensorBoard scalars of the epoch; the loop state moves to the next epoch's start."""
@@ -371,11 +376,21 @@ class Trainer:
         if best is not None and self.data.dev:
             checkpoints.restore(best, self.variables)
             self.echo(f"Testing with the best dev checkpoint {best}")
-        result = self.evaluate_sets(self.data.test, progress=self.config.show_progressbar)
+        result = self.evaluate_sets(self.data.test, progress=self.config.show_progressbar, decoding=self.decoding)
         self.echo(evaluation.format_report(result))
         if self.config.test_output_file:
             evaluation.write_test_output(result, self.config.test_output_file)
         return result
+
+
+def test_decoding(config: Any, registries: Any) -> Any:
+    """The decoder of --test_files (--decoder, else beam with --scorer_path, else greedy); None without tests."""
+    if not config.test_files:
+        return None
+    from sttx.core.contract.decoding import settings_of
+    from sttx.core.evaluation.decoders import choose_decoder
+
+    return choose_decoder(registries.decoders, config.decoder or None, settings_of(config))
 
 
 def train(config: Any, registries: Any, *, echo: Echo | None = None, stop: StopRequest | None = None) -> TrainResult:

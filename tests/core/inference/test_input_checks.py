@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from sttx.core.contract.errors import UsageError
-from sttx.core.inference.export import KENLM_MAGIC, check_scorer
+from sttx.core.data.alphabet import load_alphabet
 from sttx.core.inference.loading import check_model_path
 from sttx.core.inference.runtimes import ModelLoadError
+from sttx.core.inference.scorer import ScorerError, read_scorer, write_scorer
 from sttx.core.training import checkpoints
 
 #: a FlatBuffer's root offset, then TFLite's file identifier
@@ -62,15 +62,19 @@ def test_a_saved_model_without_its_alphabet_is_refused(tmp_path):
         check_model_path(tmp_path)
 
 
-def test_scorer_must_start_as_a_kenlm_binary(tmp_path):
-    good = tmp_path / "kenlm.scorer"
-    good.write_bytes(KENLM_MAGIC + b" 5\n\0" + bytes(64))
-    check_scorer(good)
-    mistakes = [("empty.scorer", b"", "is empty"), ("lm.arpa", b"\\data\\\nngram 1=3\n", "not a KenLM")]
+def test_scorer_must_be_a_whole_scorer(tmp_path):
+    """What ``--scorer_path`` checks at parse time (ScorerPath): the file is a KenLM binary with a trie after it."""
+    from tests.core.inference.scorer_files import kenlm_binary
+
+    (tmp_path / "lm.binary").write_bytes(kenlm_binary(payload=bytes(64)))
+    good = write_scorer(tmp_path / "lm.binary", ["a", "b"], load_alphabet(), tmp_path / "kenlm.scorer").path
+    read_scorer(good)
+    mistakes = [("empty.scorer", b"", "is empty"), ("lm.arpa", b"\\data\\\nngram 1=3\n", "not a KenLM"),
+                ("bare.scorer", (tmp_path / "lm.binary").read_bytes(), "holds no vocabulary trie")]
     for name, data, problem in mistakes:
         (tmp_path / name).write_bytes(data)
-        with pytest.raises(UsageError, match=problem) as caught:
-            check_scorer(tmp_path / name)
+        with pytest.raises(ScorerError, match=problem) as caught:
+            read_scorer(tmp_path / name)
         assert name in str(caught.value)
 
 
@@ -79,6 +83,7 @@ def test_the_checks_do_not_import_tensorflow(tmp_path):
     code = (
         "import sys\n"
         "from sttx.core.inference.loading import check_model_path\n"
+        "from sttx.core.inference.scorer import read_scorer\n"
         f"check_model_path({str(tmp_path / 'model.tflite')!r})\n"
         f"check_model_path({str(tmp_path)!r})\n"
         "print('tensorflow' in sys.modules)\n"

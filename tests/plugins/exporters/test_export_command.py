@@ -20,14 +20,24 @@ from tests.core.training.ds_tf1 import ds_variables, write_checkpoint
 from tests.plugins.exporters.conftest import random_weights
 
 
+def _scorer(root: Path) -> Path:
+    """A scorer for the English alphabet (its KenLM part only a header: export never reads the model)."""
+    from sttx.core.data.alphabet import load_alphabet
+    from sttx.core.inference.scorer import write_scorer
+    from tests.core.inference.scorer_files import kenlm_binary
+
+    (root / "lm.binary").write_bytes(kenlm_binary(payload=bytes(64)))
+    write_scorer(root / "lm.binary", ["she", "had", "your", "dark", "suit"], load_alphabet(), root / "kenlm.scorer")
+    return root / "kenlm.scorer"
+
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     from sttx.core.contract.plugins import get_plugin_manager
 
     root = tmp_path_factory.mktemp("export")
     checkpoint = write_checkpoint(root / "ckpt", ds_variables(n_hidden=24))
-    scorer = root / "kenlm.scorer"
-    scorer.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0 (a stub: only its head is checked)")
+    scorer = _scorer(root)
     args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(root / "out"), "--export_savedmodel",
             "--export_zip", "--export_author_id", "me", "--export_model_name", "tiny", "--export_language", "en-US",
             "--export_min_ds_version", "0.9.3", "--export-license", "MPL-2.0", "--scorer", str(scorer)]
@@ -51,6 +61,33 @@ def test_zip_bundles_everything(exported: tuple[Path, Path]) -> None:
     with zipfile.ZipFile(out.with_suffix(".zip")) as archive:
         names = set(archive.namelist())
     assert {"output_graph.tflite", "saved_model.pb", "exported.scorer", "me_tiny_0.0.1.md"} <= names
+    with zipfile.ZipFile(out.with_suffix(".zip")) as archive:
+        assert archive.read("exported.scorer") == (out.parent / "kenlm.scorer").read_bytes()
+
+
+@pytest.mark.parametrize(("damage", "message", "code"),
+                         [("alphabet", "built for another alphabet", 1), ("cut", "is cut short", 2)])
+def test_export_refuses_a_scorer_libstt_could_not_use(exported: tuple[Path, Path], tmp_path: Path, damage: str,
+                                                      message: str, code: int) -> None:
+    """A scorer for another alphabet or a damaged one (a usage error: --scorer_path is read as it is parsed) is a
+    one-line error, before anything is written."""
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.core.data.alphabet import Alphabet
+    from sttx.core.inference.scorer import write_scorer
+
+    _, checkpoint = exported
+    scorer = _scorer(tmp_path)
+    if damage == "alphabet":  # 40 labels: the trie's labels stop fitting the model's 28
+        write_scorer(tmp_path / "lm.binary", ["ß"], Alphabet([" ", *"abcdefghijklmnopqrstuvwxyz0123456789é'z"[:38],
+                                                               "ß"]), scorer)
+    else:
+        scorer.write_bytes(scorer.read_bytes()[:-5])
+    args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(tmp_path / "out"), "--export_tflite",
+            "--export_zip", "--scorer_path", str(scorer)]
+    result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
+    assert result.exit_code == code and message in result.output and str(scorer) in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
+    assert not (tmp_path / "out.zip").exists()
 
 
 def test_exports_agree_with_the_checkpoint(exported: tuple[Path, Path], speech: list[Path]) -> None:
