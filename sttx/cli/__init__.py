@@ -8,6 +8,7 @@ import sys
 import click
 
 from sttx import __version__
+from sttx.cli.absl_flags import adopt
 from sttx.cli.base import SttxGroup
 from sttx.cli.plugins import plugins_command
 from sttx.core.contract.errors import SttxError
@@ -28,7 +29,7 @@ def build_cli(pm: SttxPluginManager) -> click.Group:
 
     cli.add_command(plugins_command)
     pm.add_commands(cli)
-    return cli
+    return adopt(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
