@@ -7,17 +7,18 @@ from pathlib import Path
 from sttx.core.data.alphabet import Alphabet
 from sttx.core.inference.model_source import ExportSource
 from sttx.core.inference.reference import Acoustic
-from sttx.core.inference.runtimes import ModelLoadError, SavedModelAcoustic, TFLiteAcoustic
+from sttx.core.inference.runtimes import ModelLoadError, SavedModelAcoustic, TFLiteAcoustic, is_tflite_file
 
 
 def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphabet]:
     """MODEL for transcribe: an export dir, a .tflite, a SavedModel dir or a checkpoint dir."""
     path = Path(path)
-    if path.is_file() and path.suffix == ".tflite":
+    if path.is_file() and (path.suffix == ".tflite" or is_tflite_file(path)):
         runtime = TFLiteAcoustic(path, num_threads)
         return runtime, runtime.alphabet()
     if not path.is_dir():
-        raise ModelLoadError(f"model {path} is neither a .tflite file nor a directory")
+        raise ModelLoadError(f"model {path} is not a TFLite model; sttx expects a .tflite, an export dir, a "
+                             "SavedModel dir or a checkpoint dir")
     tflites = sorted(path.glob("*.tflite"))
     if tflites:  # an export dir with both: the .tflite is what deployments run
         return load_model(tflites[0], num_threads)
