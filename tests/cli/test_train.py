@@ -264,3 +264,21 @@ def _geometry() -> Any:
     from sttx.core.training.config import TrainConfig
 
     return TrainConfig(n_hidden=16)
+
+
+def test_transcripts_outside_the_alphabet_name_the_characters_and_the_fix(pm, tmp_path) -> None:
+    clips = Path(_write_clips(tmp_path / "two.csv"))
+    lines = clips.read_text(encoding="utf-8").splitlines()
+    rows = [line.rsplit(",", 1) for line in lines[1:]]  # path and size, transcript
+    bad = tmp_path / "accents.csv"
+    bad.write_text("\n".join([lines[0], *(f"{head},é{text.replace('a', 'ä')}" for head, text in rows)]) + "\n",
+                   encoding="utf-8")
+    args = ["train", "--train_files", str(bad), "--checkpoint_dir", str(tmp_path / "ck"), "--n_hidden", "8",
+            "--epochs", "1", "--noshow_progressbar"]
+    result = CliRunner().invoke(build_cli(pm), args)
+    assert result.exit_code == 1, result.output
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "2 of 2 samples rejected" in error and "unencodable_transcript (2)" in error
+    assert f"Characters missing from the alphabet {sample_job.SAMPLE_CSV.parents[1] / 'alphabet.txt'}: " in error
+    assert "'é' (U+00E9) in 2 samples" in error and "'ä' (U+00E4) in 2 samples" in error
+    assert f"`sttx data alphabet {bad} --output alphabet.txt`" in error and "--alphabet_config_path" in error
