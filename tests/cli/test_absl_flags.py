@@ -1,8 +1,7 @@
-"""DeepSpeech's absl habits on every sttx command: --helpfull, --flagfile, --noflag, booleans that take only booleans."""
+"""DeepSpeech's absl habits on every sttx command: --helpfull, --flagfile, --noflag, booleans taking only booleans."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
