@@ -6,7 +6,7 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, FileListType, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.checkpoint_dirs import default_load_dir
 
@@ -21,8 +21,9 @@ from sttx.core.training.checkpoint_dirs import default_load_dir
         help="Which checkpoint: auto = best dev, else the latest.")
 @option("--test_batch_size", type=click.IntRange(min=1), default=1, help="Samples per batch.")
 @option("--report_count", type=click.IntRange(min=0), default=5, help="Best, median and worst samples printed.")
-@option("--test_output_file", default="", show_default=False, help="Write every sample's result to this JSON file.")
-@option("--alphabet_config_path", default="", show_default=False,
+@option("--test_output_file", default="", show_default=False, type=click.Path(dir_okay=False),
+        help="Write every sample's result to this JSON file.")
+@option("--alphabet_config_path", default="", show_default=False, type=AlphabetPath(dir_okay=False),
         help="Alphabet to decode with [default: the checkpoint's alphabet.txt].")
 @bool_option("--bytes_output_mode", help="Check that the checkpoint outputs UTF-8 bytes.")
 @option("--limit_test", type=click.IntRange(min=0), default=0, help="At most this many samples per file (0: all).")

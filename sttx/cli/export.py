@@ -9,7 +9,7 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import FileListType, plugin_manager
+from sttx.cli.types import FileListType, RegisteredName, ScorerPath, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.checkpoint_dirs import default_load_dir
 
@@ -30,7 +30,8 @@ def export_options(function: Any) -> Any:
         option("--export_dir", required=True, type=click.Path(file_okay=False), help="Where to write the export."),
         bool_option("--export_tflite", default=True, help="Write output_graph.tflite for libstt 1.x."),
         bool_option("--export_savedmodel", default=False, help="Write a SavedModel with serving signatures."),
-        option("--export_format", "export_formats", multiple=True, help="Another registered exporter by name."),
+        option("--export_format", "export_formats", multiple=True, type=RegisteredName("exporters"),
+               help="Another registered exporter by name."),
         bool_option("--export_quantize", default=None,
                     show_default="true, as Coqui STT 1.4; false with --export_float16",
                     help="Dynamic-range int8 weights (per-tensor); --noexport_quantize writes float32."),
@@ -40,7 +41,7 @@ def export_options(function: Any) -> Any:
         option("--export_file_name", default="output_graph", help="File name of the .tflite (no extension)."),
         bool_option("--export_zip", default=False, help="Zip the export dir (with the scorer) to <export_dir>.zip."),
         bool_option("--remove_export", default=False, help="Delete the export dir first."),
-        option("--scorer_path", "--scorer", "scorer_path", type=click.Path(dir_okay=False, exists=True),
+        option("--scorer_path", "--scorer", "scorer_path", type=ScorerPath(dir_okay=False),
                default=None, help="Scorer to bundle as exported.scorer."),
         option("--export_min_stt_version", "--export_min_ds_version", "export_min_stt_version", default="1.0.0",
                help="Oldest libstt the model supports (model card)."),

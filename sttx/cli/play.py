@@ -11,16 +11,16 @@ import click
 from sttx import hookimpl
 from sttx.cli.augment_options import legacy_augmentation_options, pop_legacy_augmentations
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, plugin_manager
+from sttx.cli.types import AugmentationType, CollectionPath, plugin_manager
 
 FALLBACK_DIR = Path("sttx-play")
 
 
 @click.command("play")
-@click.argument("source")
+@click.argument("source", type=CollectionPath(audio_ok=True))
 @option("--augment", "augment", type=AugmentationType(), multiple=True, help="name[key=value,...]; repeatable.")
 @option("--start", type=click.IntRange(min=0), default=0, help="First sample to take (after --random shuffles).")
-@option("--number", type=int, default=-1, help="How many samples to take (-1: all).")
+@option("--number", type=click.IntRange(min=-1), default=-1, help="How many samples to take (-1: all).")
 @bool_option("--random", help="Shuffle the samples (seeded by --seed).")
 @option("--clock", type=click.FloatRange(0.0, 1.0), default=0.5, help="Where value ranges stand, 0 to 1.")
 @option("--seed", type=int, default=4568, help="Seed of the per-sample augmentation draws.")

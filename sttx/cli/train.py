@@ -12,11 +12,13 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.lr_schedule import SCHEDULES
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
+#: dropout rates; -1 (take --dropout_rate) is the only negative value TrainConfig accepts
+_SHARE, _SHARE_OR_INHERIT = click.FloatRange(0, 1, max_open=True), click.FloatRange(-1, 1, max_open=True)
 #: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
 LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
 
@@ -44,16 +46,17 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "auto/last: latest checkpoint (then best); best: best dev; init: fresh weights."),
     ("--drop_source_layers", 0, _INT, "Re-initialise the last N layers of the loaded model (transfer)."),
     ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
-    ("--model", "deepspeech", click.STRING, "Model architecture (a registered name)."),
+    ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
-    ("--dropout_rate", 0.05, _FLOAT, "Dropout of layer_1 (share dropped)."),
-    ("--dropout_rate2", -1.0, _FLOAT, "Dropout of layer_2 (-1: --dropout_rate)."),
-    ("--dropout_rate3", -1.0, _FLOAT, "Dropout of layer_3 (-1: --dropout_rate)."),
-    ("--dropout_rate4", 0.0, _FLOAT, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
-    ("--dropout_rate5", 0.0, _FLOAT, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
-    ("--dropout_rate6", -1.0, _FLOAT, "Dropout of layer_5 (-1: --dropout_rate)."),
-    ("--alphabet_config_path", "", click.STRING, "Alphabet file [default: the checkpoint's, else the English one]."),
+    ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
+    ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),
+    ("--dropout_rate3", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_3 (-1: --dropout_rate)."),
+    ("--dropout_rate4", 0.0, _SHARE, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
+    ("--dropout_rate5", 0.0, _SHARE, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
+    ("--dropout_rate6", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_5 (-1: --dropout_rate)."),
+    ("--alphabet_config_path", "", AlphabetPath(dir_okay=False),
+     "Alphabet file [default: the checkpoint's, else the English one]."),
     ("--epochs", 75, _INT, "Training epochs."),
     ("--train_batch_size", 1, _COUNT, "Samples per training batch."),
     ("--dev_batch_size", 1, _COUNT, "Samples per dev batch."),
@@ -77,8 +80,9 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--log_level", 1, click.IntRange(0, 3), "0 DEBUG, 1 INFO, 2 WARN, 3 ERROR."),
     ("--summary_dir", "", click.STRING, "TensorBoard dir [default: <checkpoint dir>/summaries]."),
     ("--report_count", 5, _INT, "Best, median and worst test samples printed."),
-    ("--test_output_file", "", click.STRING, "Write every test sample's result to this JSON file."),
-    ("--export_dir", "", click.STRING, "Export the trained model (tflite) into this dir after training."),
+    ("--test_output_file", "", click.Path(dir_okay=False), "Write every test sample's result to this JSON file."),
+    ("--export_dir", "", click.Path(file_okay=False),
+     "Export the trained model (tflite) into this dir after training."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (

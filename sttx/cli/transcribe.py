@@ -8,12 +8,13 @@ import click
 
 from sttx import hookimpl
 from sttx.cli.options import bool_option, option
+from sttx.cli.types import AudioPath, ModelPath
 from sttx.core.tf_runtime import load_tensorflow
 
 
 @click.command("transcribe")
-@click.argument("model", type=click.Path(exists=True))
-@click.argument("audio", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("model", type=ModelPath())
+@click.argument("audio", nargs=-1, required=True, type=AudioPath())
 @bool_option("--recursive", help="Descend into sub-folders of folder inputs.")
 @bool_option("--vad", default=True, help="Split recordings into voiced segments first (WebRTC VAD).")
 @option("--vad_aggressiveness", type=click.IntRange(0, 3), default=3, help="0 keeps the most audio, 3 the least.")

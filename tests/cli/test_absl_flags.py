@@ -13,21 +13,6 @@ from sttx.cli import build_cli
 from sttx.cli.options import bool_option, option
 from sttx.core.data.audio import write_audio
 from sttx.core.training.config import TrainConfig
-from sttx.core.training.loop import TrainResult
-
-
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """`sttx train` with the training library replaced by a recorder of the config it receives."""
-    configs: list[Any] = []
-
-    def fake_train(config: Any, registries: Any, **kwargs: Any) -> TrainResult:
-        configs.append(config)
-        return TrainResult(checkpoint_dir=config.save_dir, global_step=0, epochs_completed=0, train_loss=None,
-                           best_dev_loss=None)
-
-    monkeypatch.setattr("sttx.core.training.loop.train", fake_train)
-    return configs
 
 
 def sttx(cli: click.Group, *args: str) -> Result:
@@ -158,7 +143,7 @@ def test_flagfile_in_absl_format_and_later_flags_win(pm, captured, tmp_path) -> 
 
 def test_a_runs_flags_txt_is_its_flagfile(pm, captured, tmp_path) -> None:
     """flags.txt (DeepSpeech's --name=value lines) reproduces the run's configuration through --flagfile."""
-    original = TrainConfig(train_files="a.csv,b.csv", dev_files="d.csv", checkpoint_dir=str(tmp_path), epochs=7,
+    original = TrainConfig(train_files="a.csv,b.sdb", dev_files="dev.csv", checkpoint_dir=str(tmp_path), epochs=7,
                            n_hidden=100, early_stop=True, dropout_rate=0.2, lr_schedule="cosine")
     flags = tmp_path / "flags.txt"
     flags.write_text(original.to_flags_text())

@@ -17,21 +17,6 @@ from click.testing import CliRunner
 from sttx.cli import build_cli
 from sttx.core.data.audio import write_audio
 from sttx.core.training import sample_job
-from sttx.core.training.loop import TrainResult
-
-
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Replace the training library by a recorder of the config it receives."""
-    configs: list[Any] = []
-
-    def fake_train(config: Any, registries: Any, **kwargs: Any) -> TrainResult:
-        configs.append(config)
-        return TrainResult(checkpoint_dir=config.save_dir, global_step=0, epochs_completed=0, train_loss=None,
-                           best_dev_loss=None)
-
-    monkeypatch.setattr("sttx.core.training.loop.train", fake_train)
-    return configs
 
 
 def invoke(pm: Any, args: list[str]) -> Any:

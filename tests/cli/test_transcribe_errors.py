@@ -20,17 +20,19 @@ def transcribe(pm, model: Path) -> tuple[int, list[str]]:
 
 
 def test_a_file_that_is_not_tflite(pm, tmp_path: Path) -> None:
+    """Found as MODEL is parsed (a usage error, before TensorFlow loads)."""
     garbage = tmp_path / "model.tflite"
     garbage.write_bytes(b"garbage, not a flatbuffer\n")
     code, errors = transcribe(pm, garbage)
-    assert code == 1
-    assert errors == [f"Error: {garbage} is not a TFLite model (no TFL3 file identifier); sttx expects a .tflite "
-                      "exported by `sttx export` or DeepSpeech/Coqui STT"]
+    assert code == 2 and len(errors) == 1
+    assert errors[0].endswith(f"model {garbage} is not a TFLite flatbuffer (no TFL3 identifier); sttx expects a "
+                              ".tflite exported by `sttx export` or DeepSpeech/Coqui STT")
     other = tmp_path / "output_graph.pb"
     other.write_bytes(b"\x08\x01")
     code, errors = transcribe(pm, other)
-    assert code == 1 and errors == [f"Error: model {other} is not a TFLite model; sttx expects a .tflite, an export "
-                                    "dir, a SavedModel dir or a checkpoint dir"]
+    assert code == 2 and len(errors) == 1
+    assert errors[0].endswith(f"model {other} is neither a .tflite file nor a directory; sttx expects a .tflite "
+                              "export, an export dir, a SavedModel dir or a checkpoint dir")
 
 
 def test_a_tflite_model_that_is_not_speech_to_text(pm, tmp_path: Path) -> None:

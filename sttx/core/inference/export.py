@@ -62,6 +62,8 @@ def export_model(
     from sttx.core.inference.model_source import ExportSource
 
     exporters = {name: registry.get(name) for name in formats}  # unknown names fail before any work
+    if scorer_path:
+        check_scorer(scorer_path)
     target = Path(export_dir)
     _prepare_dir(target, zip_it=zip_it, remove_export=remove_export)
     source = ExportSource.coerce(model_state)
@@ -76,6 +78,23 @@ def export_model(
         archive = Path(shutil.make_archive(str(target), "zip", root_dir=target))
         log.info("zipped the export to %s", archive)
     return ExportResult(files, card, archive)
+
+
+#: how every KenLM binary (and so every Coqui/DeepSpeech .scorer, which starts with one) begins
+KENLM_MAGIC = b"mmap lm http://kheafield.com/code format version"
+
+
+def check_scorer(path: str | Path) -> None:
+    """A scorer is a KenLM binary with Coqui's trie appended; anything else (an ARPA file, a typo) is refused here,
+    before the export starts, rather than by libstt when the model is deployed."""
+    try:
+        with Path(path).open("rb") as handle:
+            head = handle.read(len(KENLM_MAGIC))
+    except OSError as error:
+        raise UsageError(f"scorer {path}: cannot be read ({error.strerror or error})") from None
+    if head != KENLM_MAGIC:
+        what = "is empty" if not head else "is not a KenLM binary, which every Coqui/DeepSpeech .scorer starts with"
+        raise UsageError(f"scorer {path} {what}")
 
 
 def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:

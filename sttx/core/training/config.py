@@ -42,6 +42,16 @@ def _positive(instance: Any, attribute: Any, value: float) -> None:
         raise UsageError(f"--{attribute.name} must be positive, not {value}")
 
 
+def _share(instance: Any, attribute: Any, value: float) -> None:
+    if not 0 <= value < 1:  # a rate of 1 drops everything; Keras would fail much later, while building the model
+        raise UsageError(f"--{attribute.name} {value}: a dropout rate must be in [0, 1)")
+
+
+def _share_or_inherit(instance: Any, attribute: Any, value: float) -> None:
+    if value != -1:  # DeepSpeech's -1: the same as --dropout_rate
+        _share(instance, attribute, value)
+
+
 @attrs.frozen(kw_only=True)
 class TrainConfig:
     """The effective configuration of one training run; ``to_flags_text()`` is what flags.txt records."""
@@ -80,12 +90,12 @@ class TrainConfig:
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
     feature_norm: bool = False
-    dropout_rate: float = 0.05
-    dropout_rate2: float = -1.0
-    dropout_rate3: float = -1.0
-    dropout_rate4: float = 0.0
-    dropout_rate5: float = 0.0
-    dropout_rate6: float = -1.0
+    dropout_rate: float = attrs.field(default=0.05, validator=_share)
+    dropout_rate2: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate3: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate4: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate5: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate6: float = attrs.field(default=-1.0, validator=_share_or_inherit)
     alphabet_config_path: str = ""
     bytes_output_mode: bool = False
     # optimisation

@@ -27,7 +27,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("export")
     checkpoint = write_checkpoint(root / "ckpt", ds_variables(n_hidden=24))
     scorer = root / "kenlm.scorer"
-    scorer.write_bytes(b"not a real scorer")
+    scorer.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\0 (a stub: only its head is checked)")
     args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(root / "out"), "--export_savedmodel",
             "--export_zip", "--export_author_id", "me", "--export_model_name", "tiny", "--export_language", "en-US",
             "--export_min_ds_version", "0.9.3", "--export-license", "MPL-2.0", "--scorer", str(scorer),
