@@ -119,7 +119,9 @@ def prepare_lhotse(
     """
     options = options or ImportOptions()
     if (recordings is None) != (supervisions is None):
-        raise UsageError("--recordings and --supervisions go together")
+        flags = ("--recordings", "--supervisions")
+        given, missing = flags if supervisions is None else flags[::-1]
+        raise UsageError(f"{given} {recordings or supervisions} needs {missing} too: the two manifests go together")
     if not cuts and recordings is None:
         raise UsageError("give a cuts manifest, or --recordings with --supervisions")
     paths = [Path(path) for path in cuts]
