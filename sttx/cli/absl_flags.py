@@ -128,7 +128,7 @@ def rewrite(command: click.Command, args: list[str]) -> list[str]:
         negated = _negated(arg, options) if param is None else None
         if negated is not None:
             out = _negate(negated, out, arg)
-        elif param is None or not arg.startswith("-"):
+        elif param is None:
             out.append(arg)
         elif _is_boolean(param) and not param.is_flag:
             value = pending.pop(0) if pending and pending[0].lower() in BOOLEAN_WORDS else "true"

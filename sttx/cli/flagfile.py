@@ -43,12 +43,20 @@ def read_flagfile(name: str, including: Path | None = None, stack: tuple[Path, .
         stripped = line.strip()
         if not stripped or stripped.startswith(("#", "//")):
             continue
-        nested = directive_path(stripped)
+        nested = _nested(stripped)
         if nested is not None:
             tokens += read_flagfile(nested.strip(), path, (*stack, path.resolve()))
         else:
             tokens += _line_tokens(stripped)
     return tokens
+
+
+def _nested(line: str) -> str | None:
+    """The file a ``--flagfile=FILE`` (or ``--flagfile FILE``) line names; None for any other line."""
+    parts = line.split(None, 1)
+    if parts[0] == DIRECTIVE:
+        return parts[1].strip() if len(parts) > 1 else ""
+    return directive_path(line)
 
 
 def _locate(name: str, including: Path | None) -> Path:

@@ -174,7 +174,8 @@ def test_flagfile_mistakes_are_one_line_usage_errors(pm, captured, tmp_path, mon
 
 def test_a_flagfile_that_includes_itself_is_skipped_with_a_warning(pm, captured, tmp_path) -> None:
     flags = tmp_path / "loop.flags"
-    flags.write_text(f"--epochs=4\n--flagfile={flags}\n--checkpoint_dir={tmp_path}\n--train_files=a.csv\n")
+    flags.write_text(f"--epochs=4\n--flagfile={flags}\n--flagfile {flags}\n--checkpoint_dir={tmp_path}\n"
+                     "--train_files=a.csv\n")
     result = CliRunner().invoke(build_cli(pm), ["train", "--flagfile", str(flags)], prog_name="sttx")
     assert result.exit_code == 0, result.output
     assert "includes itself; skipped" in result.output and captured[0].epochs == 4
