@@ -9,6 +9,7 @@ import click
 
 from sttx import __version__
 from sttx.cli import internal_errors
+from sttx.cli.absl_flags import adopt
 from sttx.cli.base import SttxGroup
 from sttx.cli.options import option
 from sttx.cli.plugins import plugins_command
@@ -34,7 +35,7 @@ def build_cli(pm: SttxPluginManager) -> click.Group:
 
     cli.add_command(plugins_command)
     pm.add_commands(cli)
-    return cli
+    return adopt(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

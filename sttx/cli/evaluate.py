@@ -9,12 +9,15 @@ from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AlphabetPath, FileListType, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
+from sttx.core.training.checkpoint_dirs import default_load_dir
 
 
 @click.command("evaluate")
 @option("--test_files", type=FileListType(), required=True, help="Collections to evaluate (comma-separated).")
-@option("--checkpoint_dir", "--load_checkpoint_dir", "checkpoint_dir", required=True,
-        type=click.Path(file_okay=False, exists=True), help="The training run's checkpoint dir.")
+@option("--checkpoint_dir", "--load_checkpoint_dir", "checkpoint_dir", default=None, show_default=False,
+        type=click.Path(file_okay=False, exists=True),
+        help="The training run's checkpoint dir [default: $XDG_DATA_HOME/sttx/checkpoints, where `sttx train` "
+             "saves without one].")
 @option("--load_evaluate", type=click.Choice(["auto", "best", "last"]), default="auto",
         help="Which checkpoint: auto = best dev, else the latest.")
 @option("--test_batch_size", type=click.IntRange(min=1), default=1, help="Samples per batch.")
@@ -33,6 +36,10 @@ from sttx.core.tf_runtime import load_tensorflow
 @click.pass_context
 def evaluate_command(ctx: click.Context, **settings: object) -> None:
     """Evaluate a checkpoint on --test_files: per-file WER/CER/loss and best, median and worst samples."""
+    if settings["checkpoint_dir"] is None:
+        path, line = default_load_dir()
+        click.echo(line, err=True)
+        settings["checkpoint_dir"] = str(path)
     load_tensorflow()
     from sttx.core.evaluation.evaluator import format_report
     from sttx.core.training.evaluate_checkpoint import EvaluateConfig, evaluate_checkpoint

@@ -46,8 +46,8 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
     _, skipped = play.audible(augmentations)
     if skipped:
         click.echo(f"not audible, skipped: {', '.join(skipped)} (spectrogram/feature domain)", err=True)
-    unreadable: list[str] = []
-    clips = play.render(
+    unreadable: list[Any] = []
+    decoding = play.render(
         refs,
         indices,
         augmentations,
@@ -56,6 +56,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         seed=kwargs["seed"],
         unreadable=unreadable,
     )
+    clips = play.first_decoded(decoding, unreadable, source)  # before a wav header or an output dir is written
     report = (lambda clip: None) if kwargs["quiet"] else (lambda clip: click.echo(clip.describe(), err=kwargs["pipe"]))
     if kwargs["pipe"]:
         for clip in play.pipe_clips(clips, sys.stdout.buffer, kwargs["audio_sample_rate"]):
@@ -67,8 +68,8 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         click.echo(f"wrote {len(play.write_clips(rendered, kwargs['output']))} file(s) to {kwargs['output']}", err=True)
     else:
         _play_or_write(clips, report)
-    for line in unreadable:
-        click.echo(f"skipped: {line}", err=True)
+    for error in unreadable:
+        click.echo(f"skipped: {error}", err=True)
     if unreadable:
         click.echo(f"skipped {len(unreadable)} unreadable clip(s)", err=True)
 

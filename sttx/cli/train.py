@@ -37,7 +37,8 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--cache_for_epochs", 0, _INT, "Rebuild the feature cache every N epochs (0: never)."),
     ("--augmentations_per_epoch", 1, _COUNT, "Augmented copies of each training sample per epoch."),
     ("--augmentation_clock", "run", click.Choice(["run", "epoch"]), "Ranges move over the run or each epoch."),
-    ("--checkpoint_dir", "", click.STRING, "Load from and save to this dir."),
+    ("--checkpoint_dir", "", click.STRING,
+     "Load from and save to this dir [default: $XDG_DATA_HOME/sttx/checkpoints, as DeepSpeech's]."),
     ("--load_checkpoint_dir", "", click.STRING, "Load from this dir [default: --checkpoint_dir]."),
     ("--save_checkpoint_dir", "", click.STRING, "Save to this dir [default: --checkpoint_dir]."),
     ("--checkpoint_secs", 600, _INT, "Save a checkpoint this often during an epoch (0: only at epoch ends)."),
@@ -105,7 +106,7 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
 #: device ones do not change training (Keras picks cuDNN by itself); the decoding flags are in decode_options
 COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_tflite", True, click.BOOL), ("--export_savedmodel", False, click.BOOL),
-    ("--export_quantize", False, click.BOOL), ("--export_zip", False, click.BOOL),
+    ("--export_quantize", True, click.BOOL), ("--export_zip", False, click.BOOL),
     ("--remove_export", False, click.BOOL), ("--n_steps", 16, _COUNT), ("--export_beam_width", 500, _COUNT),
     ("--export_file_name", "output_graph", click.STRING), ("--export_author_id", "author", click.STRING),
     ("--export_model_name", "model", click.STRING), ("--export_model_version", "0.0.1", click.STRING),
@@ -144,6 +145,9 @@ def train_options(function: Any) -> Any:
     decorators += [bool_option(flag, default=default, help=text) for flag, default, text in BOOLEANS]
     decorators.append(option("--augment", multiple=True, type=AugmentationType(),
                              help="An augmentation name[key=value,...]; repeat to chain."))
+    # flags.txt records the compute policy; accepting it lets a run's flags.txt serve as its --flagfile
+    decorators.append(option("--dtype_policy", default="float32", hidden=True,
+                             help="Recorded in flags.txt; chosen from --automatic_mixed_precision (ignored here)."))
     decorators += [_compat_option(flag, default, kind) for flag, default, kind in COMPAT]
     decorators.append(decode_options)
     for decorator in reversed(decorators):
@@ -175,6 +179,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     """
     load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
     from sttx.core.training import sample_job
+    from sttx.core.training.checkpoint_dirs import default_dir_line, fill_default_checkpoint_dir
     from sttx.core.training.config import TrainConfig
     from sttx.core.training.loop import train
 
@@ -188,6 +193,10 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
         settings = sample_job.sample_settings(settings, _explicit(ctx))
         click.echo(f"No --train_files given: training on the sample corpus {sample_job.SAMPLE_CSV} "
                    f"(checkpoints in {settings['checkpoint_dir']})")
+    else:
+        default_dir = fill_default_checkpoint_dir(settings)
+        if default_dir is not None:
+            click.echo(default_dir_line(default_dir))
     config = TrainConfig(**settings)
     registries = plugin_manager(ctx).registries()
     result = train(config, registries)

@@ -83,6 +83,8 @@ def _names(param: click.Parameter) -> tuple[str, ...]:
 def _argv(param: click.Parameter, value: str) -> tuple[str, ...]:
     if isinstance(param, click.Argument):
         return (value,)
+    if isinstance(param.type, click.types.BoolParamType):  # absl: a boolean takes a next token only if it is one
+        return (f"{param.opts[0]}={value}",)
     return (param.opts[0], value)
 
 

@@ -26,6 +26,9 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
     return source.reference(), source.alphabet
 
 
+_EXPECTED = "; sttx expects a .tflite export, an export dir, a SavedModel dir or a checkpoint dir"
+
+
 def check_model_path(path: str | Path) -> None:
     """The mistakes a MODEL argument can hold, found without TensorFlow: so they fail before it loads.
 
@@ -34,10 +37,10 @@ def check_model_path(path: str | Path) -> None:
     path = Path(path)
     if path.is_file():
         if path.suffix != ".tflite":
-            raise ModelLoadError(f"model {path} is neither a .tflite file nor a directory")
+            raise ModelLoadError(f"model {path} is neither a .tflite file nor a directory{_EXPECTED}")
         _check_tflite(path)
     elif not path.is_dir():
-        raise ModelLoadError(f"model {path} does not exist")
+        raise ModelLoadError(f"model {path} does not exist{_EXPECTED}")
     elif tflites := sorted(path.glob("*.tflite")):
         _check_tflite(tflites[0])
     elif (path / "saved_model.pb").exists():
@@ -58,7 +61,9 @@ def _check_tflite(path: Path) -> None:
         head = handle.read(8)
     # a FlatBuffer carries its file identifier at bytes 4-7; TFLite's is TFL3
     if head[4:8] != b"TFL3":
-        raise ModelLoadError(f"model {path} is {'empty' if not head else 'not a TFLite flatbuffer'}")
+        problem = "empty" if not head else "not a TFLite flatbuffer (no TFL3 identifier)"
+        raise ModelLoadError(f"model {path} is {problem}; sttx expects a .tflite exported by `sttx export` or "
+                             "DeepSpeech/Coqui STT")
 
 
 def _dir_alphabet(path: Path) -> Alphabet:

@@ -9,9 +9,12 @@ import attrs
 
 from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
+from sttx.core.training.checkpoint_dirs import check_dir_flags
 from sttx.core.training.lr_schedule import SCHEDULES
 
 LOAD_TRAIN = ("auto", "last", "best", "init")
+#: the dirs a run creates and writes into (an existing file there is a usage error, not a traceback)
+_WRITTEN_DIRS = ("checkpoint_dir", "save_checkpoint_dir", "summary_dir", "export_dir")
 
 
 def _files(value: Any) -> tuple[str, ...]:
@@ -142,6 +145,7 @@ class TrainConfig:
         if not self.save_dir and self.train_files:
             raise UsageError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
         settings_of(self)  # a bad decoding flag fails before training starts
+        check_dir_flags(attrs.asdict(self, recurse=False), _WRITTEN_DIRS)
         self._check_transfer()
 
     def _check_transfer(self) -> None:
@@ -163,6 +167,11 @@ class TrainConfig:
     def save_dir(self) -> str:
         """Where checkpoints are written: --save_checkpoint_dir, else --checkpoint_dir."""
         return self.save_checkpoint_dir or self.checkpoint_dir
+
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """Every collection of the run: train, dev and test files, in that order."""
+        return (*self.train_files, *self.dev_files, *self.test_files)
 
     @property
     def summaries(self) -> str:

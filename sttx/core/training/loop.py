@@ -176,7 +176,7 @@ class Trainer:
         started = time.monotonic()
         self.restore()
         self.echo(describe_run(self.config, self.model, self.data, self.strategy))
-        self.data.rejects.check(self.config.max_rejected)
+        self.data.rejects.check(self.config.max_rejected, self.config.data_files)
         dev = None
         stopped_early = False
         if self.data.train is not None:
@@ -220,7 +220,7 @@ class Trainer:
             meter = self.train_epoch(epoch)
             if meter is None:
                 return dev, False
-            self.data.rejects.check(self.config.max_rejected)
+            self.data.rejects.check(self.config.max_rejected, self.config.data_files)
             dev = self.evaluate_dev()
             self.echo(epoch_line(epoch + 1, meter, self.learning_rate, dev))
             self.record_epoch(meter, dev)
