@@ -60,9 +60,14 @@ def trie_words(info: ScorerInfo, acceptor: Acceptor, alphabet: Alphabet | None) 
     return set(acceptor.spellings(symbols))
 
 
+def scorer_words(info: ScorerInfo, alphabet: Alphabet | None = None) -> set[str]:
+    """The vocabulary held by a scorer's trie; alphabet mode needs the alphabet (the shipped English one by default)."""
+    return trie_words(info, info.acceptor(), alphabet)
+
+
 def read_trie_words(path: str | Path, alphabet: Alphabet | None = None) -> set[str]:
     """The vocabulary stored in the scorer at ``path`` (tests compare it with the words the scorer was built from)."""
-    return read_scorer(path).words(alphabet)
+    return scorer_words(read_scorer(path), alphabet)
 
 
 def check_scorer(info: ScorerInfo, alphabet: Alphabet) -> None:
