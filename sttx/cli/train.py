@@ -47,6 +47,11 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
     ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
+    ("--model_size", "", click.STRING, "Size preset of the model (conformer: xs, s, m) [default: the model's]."),
+    ("--conformer_dim", 0, _INT, "Conformer width (0: the preset's)."),
+    ("--conformer_layers", 0, _INT, "Conformer blocks (0: the preset's)."),
+    ("--conformer_heads", 0, _INT, "Conformer attention heads (0: the preset's)."),
+    ("--conformer_kernel", 0, _INT, "Conformer depthwise convolution kernel, odd (0: the preset's)."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
     ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
     ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),
@@ -176,7 +181,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     """
     load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
     from sttx.core.training import sample_job
-    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.config import TrainConfig, with_model_defaults
     from sttx.core.training.loop import train
 
     # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
@@ -184,13 +189,16 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     _legacy_to_augment(ctx, settings)
     export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
+    registries = plugin_manager(ctx).registries()
+    explicit = _explicit(ctx)
+    settings = with_model_defaults(settings, registries.models.get(settings["model"]), explicit,
+                                   registries.augmentations.parse)
     sample = sample_job.is_sample_job(settings)
     if sample:
-        settings = sample_job.sample_settings(settings, _explicit(ctx))
+        settings = sample_job.sample_settings(settings, explicit)
         click.echo(f"No --train_files given: training on the sample corpus {sample_job.SAMPLE_CSV} "
                    f"(checkpoints in {settings['checkpoint_dir']})")
     config = TrainConfig(**settings)
-    registries = plugin_manager(ctx).registries()
     result = train(config, registries)
     if result.interrupted:
         args = shlex.join(["sttx", "train", *_original_args(sample, config)])

@@ -54,6 +54,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.folder",
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
+    "sttx.plugins.models.conformer",
     "sttx.cli.train",
 )
 
@@ -204,6 +205,14 @@ def get_plugin_manager(
     return pm
 
 
+def describe_model(architecture: Any) -> dict[str, Any]:
+    """What ``sttx plugins`` shows of a model: its front end, time reduction and training defaults."""
+    defaults = {name: list(value) if isinstance(value, tuple) else value
+                for name, value in architecture.defaults.items()}
+    return {"front_end": architecture.front_end.as_dict(), "features": architecture.front_end.describe(),
+            "time_reduction": architecture.time_reduction, "defaults": defaults}
+
+
 def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> list[dict[str, Any]]:
     """One record per plugin: distribution, version, status, hooks and what it registered in each registry.
 
@@ -230,6 +239,8 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 "registered": registries.by_plugin(name) | (
                     {"commands": pm.commands[name]} if pm.commands.get(name) else {}
                 ),
+                "models": {model: describe_model(registries.models.get(model))
+                           for model in registries.models.by_plugin(name)},
             }
         )
     return sorted(rows, key=lambda row: (row["builtin"], row["name"]))
