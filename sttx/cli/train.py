@@ -209,7 +209,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
                f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
                                             if result.nan_skipped else ""))
     if config.export_dir:
-        _export(ctx, config, export_settings)
+        _export(ctx, config, export_settings, tflite_by_default="export_tflite" not in explicit)
     if sample and result.test is not None:
         click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "
                    "(an overfit check)")
@@ -236,7 +236,7 @@ def _legacy_to_augment(ctx: click.Context, settings: dict[str, Any]) -> None:
         settings["augment"] = (*settings["augment"], *(parse(spec, None, ctx) for spec in specs))
 
 
-def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
+def _export(ctx: click.Context, config: Any, settings: dict[str, Any], *, tflite_by_default: bool = False) -> None:
     """Export the best dev checkpoint (else the latest) into --export_dir, as ``sttx export`` would."""
     import attrs
 
@@ -248,7 +248,8 @@ def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
     exported = export_model(source, {**attrs.asdict(config), **settings}, config.export_dir, formats,
                             registry=plugin_manager(ctx).registries().exporters,
                             scorer_path=settings.get("scorer_path") or None,
-                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")))
+                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")),
+                            tflite_by_default=tflite_by_default)
     for name, paths in exported.files.items():
         click.echo(f"exported {name}: {', '.join(str(path) for path in paths)}")
 

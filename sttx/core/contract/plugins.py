@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.cli.data",
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
+    "sttx.plugins.exporters.utterance",
     "sttx.cli.export",
     "sttx.cli.evaluate",
     "sttx.cli.transcribe",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,16 @@ class ModelArchitecture:
     defaults: Mapping[str, Any] = attrs.field(factory=dict)
     layers: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = ()
     settings: tuple[str, ...] = ()
+
+    def create(self, config: Any, n_classes: int, name: str = "") -> Any:
+        """``build(config, n_classes)`` with the declarations attached to the model for the engines downstream
+        (evaluation, inference, export): ``front_end``, ``time_reduction`` and ``sttx_architecture`` (its name)."""
+        model = self.build(config, n_classes)
+        with contextlib.suppress(AttributeError, TypeError):  # not every build returns an object taking attributes
+            model.front_end = self.front_end
+            model.time_reduction = self.time_reduction
+            model.sttx_architecture = name
+        return model
 
     def layer_order(self, config: Any) -> tuple[str, ...]:
         """The transfer layers for ``config`` (empty: DeepSpeech's)."""

@@ -275,11 +275,12 @@ def restore_for_inference(directory: str | Path, *, prefer: tuple[str, ...] = (B
     alphabet = load_alphabet(None if bytes_mode or not alphabet_file.is_file() else alphabet_file, bytes_mode)
     settings = _Geometry(**{key: geometry[key] for key in ("n_hidden", "relu_clip", "layer_norm", "feature_norm")
                            if key in geometry})
-    architecture = registries.models.get(geometry.get("model", "deepspeech"))
+    name = geometry.get("model", "deepspeech")
+    architecture = registries.models.get(name)
     # a model plugin's own geometry settings (model_size...) ride along with DeepSpeech's
     extra = {name: geometry[name] for name in architecture.settings if name in geometry}
     built_with = types.SimpleNamespace(**attrs.asdict(settings), **extra) if extra else settings
-    model = architecture.build(built_with, alphabet.n_classes)
+    model = architecture.create(built_with, alphabet.n_classes, name)
     restore(path, tracked_variables(model, None))
     return Restored(model, alphabet, float(settings.relu_clip), path, state)
 

@@ -108,7 +108,7 @@ def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tu
     strategy = tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
     with strategy.scope():
-        model = architecture.build(config, alphabet.n_classes)
+        model = architecture.create(config, alphabet.n_classes, config.model)
         apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0),
                      model_layers(config, registries))
         optimizer = make_optimizer(config, config.dtype_policy)
