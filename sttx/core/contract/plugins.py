@@ -240,8 +240,9 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 "registered": registries.by_plugin(name) | (
                     {"commands": pm.commands[name]} if pm.commands.get(name) else {}
                 ),
-                "models": {model: describe_model(registries.models.get(model))
-                           for model in registries.models.by_plugin(name)},
             }
         )
+        models = registries.models.by_plugin(name)
+        if models:  # a model plugin: its front end and defaults
+            rows[-1]["models"] = {model: describe_model(registries.models.get(model)) for model in models}
     return sorted(rows, key=lambda row: (row["builtin"], row["name"]))
