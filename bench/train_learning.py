@@ -208,7 +208,7 @@ def train_and_score(model: str, args: argparse.Namespace, known: argparse.Namesp
     suffix = "" if model == "deepspeech" else f"-{model}"  # deepspeech keeps the paths of earlier runs
     checkpoint_dir, log_path = workdir / f"checkpoints{suffix}", workdir / f"train{suffix}.log"
     flags = model_flags(model, TRAIN_FLAGS)
-    epochs = max(1, round(args.minutes * 60 / EPOCH_SECONDS[model] * known.train_clips / 12000))
+    epochs = max(1, round(args.minutes * 60 / (EPOCH_SECONDS[model] * known.train_clips / 12000)))
     command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
                "--checkpoint_dir", str(checkpoint_dir), *flags, "--epochs", str(epochs), *train_extra]
     print("  " + " ".join(command[2:]), flush=True)
