@@ -44,12 +44,14 @@ def test_resume_is_exact(tmp_path, clips, pm) -> None:
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.slow  # about 2 minutes on 2 shared cores
+@pytest.mark.slow  # 150 steps: 1-2 minutes on 2 cores (6 when shared with other jobs)
 def test_a_tiny_conformer_overfits_three_clips(tmp_path, clips, pm) -> None:
-    overrides = {"conformer_dim": 64, "epochs": 40, "dropout_rate": 0.0, "learning_rate": 0.003, "train_batch_size": 1,
-                 "warmup_steps": 10, "lr_final_ratio": 0.1, "dev_files": clips, "dev_batch_size": 3}
-    result = run(config(tmp_path, clips, **overrides), pm.registries())  # 120 steps
-    assert result.dev.cer < 0.15, result.lines[-3:]
+    overrides = {"conformer_dim": 64, "epochs": 150, "dropout_rate": 0.0, "learning_rate": 0.005,
+                 "train_batch_size": 3, "warmup_steps": 10, "lr_final_ratio": 0.1, "dev_files": clips,
+                 "dev_batch_size": 3}
+    result = run(config(tmp_path, clips, **overrides), pm.registries())
+    assert result.global_step == 150
+    assert result.dev.cer < 0.1, result.lines[-3:]  # 0.0 measured
 
 
 def test_clips_too_short_after_subsampling_are_rejected(tmp_path, pm) -> None:
