@@ -101,3 +101,30 @@ def test_model_defaults_apply_unless_the_flag_is_given(pm) -> None:
     assert with_model_defaults(ds, deepspeech, set()) == ds  # DeepSpeech's defaults are the flags' own
     with pytest.raises(UsageError, match="--model_size: the deepspeech model does not use it"):
         with_model_defaults({**ds, "model_size": "xs"}, deepspeech, {"model_size"})
+
+
+def test_drop_source_layers_counts_blocks_from_the_output(tmp_path, clips, pm) -> None:
+    registries = pm.registries()
+    source = run(config(tmp_path / "source", clips, epochs=1), registries)
+    target = run(config(tmp_path / "source", clips, epochs=0, checkpoint_dir="", load_checkpoint_dir=str(
+        tmp_path / "source"), save_checkpoint_dir=str(tmp_path / "target"), drop_source_layers=2), registries)
+    assert "--drop_source_layers: re-initialised block_2, output (weights and optimizer slots)" in target.lines
+    loaded = {w.path: np.asarray(w) for w in source.model.weights}
+    for weight in target.model.weights:
+        same = np.array_equal(np.asarray(weight), loaded[weight.path])
+        fresh = weight.path.startswith(("block_2_", "output/"))
+        if weight.path.endswith("seed_generator_state") or (fresh and not weight.trainable):
+            continue
+        assert same != fresh or (fresh and not np.any(np.asarray(weight))), weight.path
+
+
+def test_bfloat16_computes_in_bf16_with_float32_logits() -> None:
+    import types
+
+    from sttx.plugins.models.conformer import build_model
+
+    geometry = {key: value for key, value in TINY.items() if key != "model"}
+    model = build_model(types.SimpleNamespace(**geometry, dropout_rate=0.0, dtype_policy="mixed_bfloat16"), 29)
+    assert model.get_layer("block_1_attention").compute_dtype == "bfloat16"
+    logits = model(np.random.default_rng(0).standard_normal((2, 40, 80)).astype("float32"))
+    assert logits.dtype == "float32" and tuple(logits.shape) == (2, 10, 29)
