@@ -104,3 +104,19 @@ def test_every_weight_belongs_to_a_transfer_layer(tiny_model) -> None:
     layers = layer_names(settings(**TINY))
     owners = {layer_of(weight.path, layers) for weight in tiny_model.weights}
     assert owners == set(layers)
+
+
+def test_sttx_plugins_shows_each_models_features_and_defaults(pm) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from sttx.cli import build_cli
+
+    text = CliRunner().invoke(build_cli(pm), ["plugins"]).output
+    assert "model conformer: features 80 logmel, 25/10 ms, utterance normalisation; output every 4 frame(s)" in text
+    assert "--lr_schedule cosine, --warmup_steps 500" in text
+    assert "model deepspeech: features 26 mfcc, 32/20 ms, 9+9 context frames" in text
+    rows = json.loads(CliRunner().invoke(build_cli(pm), ["plugins", "--json"]).output)
+    (conformer,) = [row["models"]["conformer"] for row in rows if "conformer" in row.get("models", {})]
+    assert conformer["front_end"]["n_features"] == 80 and conformer["defaults"]["train_batch_size"] == 16
