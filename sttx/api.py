@@ -19,6 +19,7 @@ from sttx.cli.types import (
 )
 from sttx.core.contract.augmentation import DOMAINS, Augmentation, AugmentContext, param, sample_rng
 from sttx.core.contract.errors import DataError, GrammarError, PluginError, SttxError, UsageError
+from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd
 from sttx.core.contract.grammar import AugmentationSpec, ValueRange, parse_augmentation, parse_range
 from sttx.core.contract.plugins import get_plugin_manager
 from sttx.core.contract.registry import (
@@ -40,6 +41,7 @@ from sttx.core.data.audio import AudioError, read_audio, write_audio
 from sttx.core.data.sources import BytesAudio, FileAudio
 
 __all__ = [
+    "DEEPSPEECH_FRONT_END",
     "DOMAINS",
     "Alphabet",
     "AlphabetError",
@@ -60,6 +62,7 @@ __all__ = [
     "ExporterRegistry",
     "FileAudio",
     "FileListType",
+    "FrontEnd",
     "GrammarError",
     "Importer",
     "ImporterRegistry",

@@ -18,7 +18,7 @@ PINNED = {
     "hookimpl", "__version__", "Augmentation", "AugmentContext", "param", "sample_rng", "DOMAINS",
     "SttxError", "UsageError", "DataError", "PluginError", "GrammarError",
     "AugmentationSpec", "ValueRange", "parse_augmentation", "parse_range",
-    "Importer", "ModelArchitecture", "Exporter", "SampleFormat",
+    "Importer", "ModelArchitecture", "FrontEnd", "DEEPSPEECH_FRONT_END", "Exporter", "SampleFormat",
     "Registries", "AugmentationRegistry", "ImporterRegistry", "ModelRegistry", "ExporterRegistry",
     "LabelValidatorRegistry", "SampleFormatRegistry",
     "Sample", "SampleRef", "AudioSource", "AudioInfo", "FileAudio", "BytesAudio",

@@ -58,6 +58,8 @@ def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]
     """Shared by the commands: pick the formats, export, print what was written."""
     from sttx.core.inference.export import export_model, formats_from_flags
 
+    by_default = ctx.get_parameter_source("export_tflite") not in (click.core.ParameterSource.COMMANDLINE,
+                                                                   click.core.ParameterSource.ENVIRONMENT)
     formats = formats_from_flags(settings.pop("export_tflite"), settings.pop("export_savedmodel"),
                                  settings.pop("export_formats"))
     logging.getLogger("sttx.plugins.exporters").setLevel(logging.INFO)
@@ -70,6 +72,7 @@ def run_export_command(ctx: click.Context, source: Any, settings: dict[str, Any]
         scorer_path=settings.get("scorer_path"),
         zip_it=settings["export_zip"],
         remove_export=settings["remove_export"],
+        tflite_by_default=by_default,
     )
     for name, paths in result.files.items():
         click.echo(f"{name}: {', '.join(str(path) for path in paths)}")

@@ -49,6 +49,11 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
     ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
+    ("--model_size", "", click.STRING, "Size preset of the model (conformer: xs, s, m) [default: the model's]."),
+    ("--conformer_dim", 0, _INT, "Conformer width (0: the preset's)."),
+    ("--conformer_layers", 0, _INT, "Conformer blocks (0: the preset's)."),
+    ("--conformer_heads", 0, _INT, "Conformer attention heads (0: the preset's)."),
+    ("--conformer_kernel", 0, _INT, "Conformer depthwise convolution kernel, odd (0: the preset's)."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
     ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
     ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),
@@ -180,7 +185,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
     from sttx.core.training import sample_job
     from sttx.core.training.checkpoint_dirs import default_dir_line, fill_default_checkpoint_dir
-    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.config import TrainConfig, with_model_defaults
     from sttx.core.training.loop import train
 
     # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
@@ -188,9 +193,13 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     _legacy_to_augment(ctx, settings)
     export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
+    registries = plugin_manager(ctx).registries()
+    explicit = _explicit(ctx)
+    settings = with_model_defaults(settings, registries.models.get(settings["model"]), explicit,
+                                   registries.augmentations.parse)
     sample = sample_job.is_sample_job(settings)
     if sample:
-        settings = sample_job.sample_settings(settings, _explicit(ctx))
+        settings = sample_job.sample_settings(settings, explicit)
         click.echo(f"No --train_files given: training on the sample corpus {sample_job.SAMPLE_CSV} "
                    f"(checkpoints in {settings['checkpoint_dir']})")
     else:
@@ -198,7 +207,6 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
         if default_dir is not None:
             click.echo(default_dir_line(default_dir))
     config = TrainConfig(**settings)
-    registries = plugin_manager(ctx).registries()
     result = train(config, registries)
     if result.interrupted:
         args = shlex.join(["sttx", "train", *_original_args(sample, config)])
@@ -209,7 +217,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
                f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
                                             if result.nan_skipped else ""))
     if config.export_dir:
-        _export(ctx, config, export_settings)
+        _export(ctx, config, export_settings, tflite_by_default="export_tflite" not in explicit)
     if sample and result.test is not None:
         click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "
                    "(an overfit check)")
@@ -236,7 +244,7 @@ def _legacy_to_augment(ctx: click.Context, settings: dict[str, Any]) -> None:
         settings["augment"] = (*settings["augment"], *(parse(spec, None, ctx) for spec in specs))
 
 
-def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
+def _export(ctx: click.Context, config: Any, settings: dict[str, Any], *, tflite_by_default: bool = False) -> None:
     """Export the best dev checkpoint (else the latest) into --export_dir, as ``sttx export`` would."""
     import attrs
 
@@ -248,7 +256,8 @@ def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
     exported = export_model(source, {**attrs.asdict(config), **settings}, config.export_dir, formats,
                             registry=plugin_manager(ctx).registries().exporters,
                             scorer_path=settings.get("scorer_path") or None,
-                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")))
+                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")),
+                            tflite_by_default=tflite_by_default)
     for name, paths in exported.files.items():
         click.echo(f"exported {name}: {', '.join(str(path) for path in paths)}")
 

@@ -53,7 +53,7 @@ def test_helpfull_shows_the_hidden_deepspeech_flags_of_train(pm) -> None:
     for hidden in ("--augmentation_freq_and_time_masking", "--export_beam_width", "--n_steps", "--export_file_name"):
         assert hidden in full.output and hidden not in short.output
     assert "--helpfull" in short.output and "--flagfile FILE" in short.output
-    assert "--export_beam_width" not in sttx(cli, "train", "--help").output  # the hidden flags are hidden again afterwards
+    assert "--export_beam_width" not in sttx(cli, "train", "--help").output  # hidden again afterwards
 
 
 def test_every_command_takes_helpfull_and_every_boolean_takes_noflag(pm) -> None:

@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.cli.data",
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
+    "sttx.plugins.exporters.utterance",
     "sttx.cli.export",
     "sttx.cli.evaluate",
     "sttx.cli.transcribe",
@@ -66,6 +67,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.models.deepspeech",
     "sttx.plugins.decoders.greedy",
     "sttx.plugins.decoders.beam",
+    "sttx.plugins.models.conformer",
     "sttx.cli.train",
     "sttx.cli.lm_build",
 )
@@ -217,6 +219,14 @@ def get_plugin_manager(
     return pm
 
 
+def describe_model(architecture: Any) -> dict[str, Any]:
+    """What ``sttx plugins`` shows of a model: its front end, time reduction and training defaults."""
+    defaults = {name: list(value) if isinstance(value, tuple) else value
+                for name, value in architecture.defaults.items()}
+    return {"front_end": architecture.front_end.as_dict(), "features": architecture.front_end.describe(),
+            "time_reduction": architecture.time_reduction, "defaults": defaults}
+
+
 def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> list[dict[str, Any]]:
     """One record per plugin: distribution, version, status, hooks and what it registered in each registry.
 
@@ -245,4 +255,7 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 ),
             }
         )
+        models = registries.models.by_plugin(name)
+        if models:  # a model plugin: its front end and defaults
+            rows[-1]["models"] = {model: describe_model(registries.models.get(model)) for model in models}
     return sorted(rows, key=lambda row: (row["builtin"], row["name"]))

@@ -7,7 +7,13 @@ from pathlib import Path
 from sttx.core.data.alphabet import Alphabet
 from sttx.core.inference.model_source import ExportSource
 from sttx.core.inference.reference import Acoustic
-from sttx.core.inference.runtimes import ModelLoadError, SavedModelAcoustic, TFLiteAcoustic
+from sttx.core.inference.runtimes import (
+    ModelLoadError,
+    SavedModelAcoustic,
+    TFLiteAcoustic,
+    UtteranceTFLiteAcoustic,
+    is_utterance_tflite,
+)
 
 
 def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphabet]:
@@ -15,7 +21,8 @@ def load_model(path: str | Path, num_threads: int = 1) -> tuple[Acoustic, Alphab
     path = Path(path)
     check_model_path(path)
     if path.is_file():
-        runtime = TFLiteAcoustic(path, num_threads)
+        runtime = (UtteranceTFLiteAcoustic(path, num_threads) if is_utterance_tflite(path)
+                   else TFLiteAcoustic(path, num_threads))
         return runtime, runtime.alphabet()
     tflites = sorted(path.glob("*.tflite"))
     if tflites:  # an export dir with both: the .tflite is what deployments run

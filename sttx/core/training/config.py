@@ -87,6 +87,12 @@ class TrainConfig:
     export_dir: str = ""
     # model
     model: str = "deepspeech"
+    #: a model plugin's size preset and geometry overrides (0: the preset's); DeepSpeech uses --n_hidden
+    model_size: str = ""
+    conformer_dim: int = attrs.field(default=0, validator=_non_negative)
+    conformer_layers: int = attrs.field(default=0, validator=_non_negative)
+    conformer_heads: int = attrs.field(default=0, validator=_non_negative)
+    conformer_kernel: int = attrs.field(default=0, validator=_non_negative)
     n_hidden: int = attrs.field(default=2048, validator=_positive)
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
@@ -200,3 +206,31 @@ def _spec_text(item: Any) -> str:
     """An augmentation as its grammar text; file names as themselves."""
     to_spec = getattr(item, "to_spec", None)
     return str(to_spec()) if callable(to_spec) else str(item)
+
+
+#: geometry flags that only a model plugin declaring them (``ModelArchitecture.settings``) reads
+PLUGIN_GEOMETRY = ("model_size", "conformer_dim", "conformer_layers", "conformer_heads", "conformer_kernel")
+
+
+def with_model_defaults(settings: dict[str, Any], architecture: Any, explicit: set[str],
+                        parse_augmentation: Any = None) -> dict[str, Any]:
+    """``settings`` with the model's declared defaults for every flag the user did not give.
+
+    DeepSpeech declares none, so its runs are unchanged. ``augment`` defaults are grammar strings, turned into
+    augmentations with ``parse_augmentation`` (the registry's ``parse``). A geometry flag of another model
+    (``--model_size`` for deepspeech) is a usage error rather than silently ignored.
+    """
+    model = settings.get("model", "deepspeech")
+    for name in PLUGIN_GEOMETRY:
+        if name in explicit and settings.get(name) and name not in architecture.settings:
+            raise UsageError(f"--{name}: the {model} model does not use it"
+                             + (" (its width is --n_hidden)" if model == "deepspeech" else ""))
+    merged = dict(settings)
+    for name, value in architecture.defaults.items():
+        if name in explicit:
+            continue
+        if name == "augment":
+            value = tuple(parse_augmentation(spec) if isinstance(spec, str) and parse_augmentation else spec
+                          for spec in value)
+        merged[name] = value
+    return merged

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from sttx.core.contract.errors import SttxError
-from sttx.core.training import checkpoints
+from sttx.core.training import checkpoints, run_setup
 from sttx.core.training.lr_schedule import LearningRateSchedule
 from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
 from sttx.core.training.run_setup import RunData, build_model_and_optimizer, describe_run, load_data, resolve_alphabet
@@ -82,6 +82,7 @@ class Trainer:
         self.config = attrs.evolve(config, dtype_policy=choose_policy(config.automatic_mixed_precision))
         self.registries, self.echo, self.stop = registries, echo, stop
         self.decoding = test_decoding(self.config, registries)  # an unknown --decoder fails before training
+        self.architecture = registries.models.get(self.config.model)
         self.alphabet = resolve_alphabet(self.config)
         self.data: RunData = load_data(self.config, registries, self.alphabet)
         self.model, self.optimizer, self.strategy = build_model_and_optimizer(self.config, registries, self.alphabet)
@@ -101,9 +102,11 @@ class Trainer:
     def model_config(self) -> dict[str, Any]:
         """The geometry recorded in every checkpoint (what restore_for_inference rebuilds)."""
         c = self.config
-        return {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
-                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
-                "bytes_output_mode": c.bytes_output_mode}
+        recorded = {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
+                    "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
+                    "bytes_output_mode": c.bytes_output_mode}
+        recorded.update({name: getattr(c, name) for name in self.architecture.settings})
+        return recorded
 
     def save(self, kind: str = checkpoints.TRAIN) -> Path:
         """Checkpoint the weights, optimizer and loop state into the save dir."""
@@ -132,7 +135,8 @@ class Trainer:
         from sttx.core.training import warm_start
 
         c = self.config
-        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet)
+        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet,
+                                       run_setup.model_layers(c, self.registries))
         if loaded is None:
             if not c.train_files:
                 raise checkpoints.CheckpointError(

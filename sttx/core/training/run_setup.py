@@ -50,16 +50,26 @@ def check_alphabet(directory: Path, alphabet: Any, output_dropped: bool) -> None
             f"match: pass --alphabet_config_path {saved}, or --drop_source_layers 1 to retrain the output layer")
 
 
-def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str) -> Any:
+def model_layers(config: Any, registries: Any) -> tuple[str, ...]:
+    """The transfer layers of --model in order (DeepSpeech's when the architecture declares none)."""
+    from sttx.core.training.transfer import LAYERS
+
+    return registries.models.get(config.model).layer_order(config) or LAYERS
+
+
+def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str,
+              architecture: Any = None) -> Any:
     from sttx.core.data.pipeline import make_dataset
 
+    front = {} if architecture is None else {"front_end": architecture.front_end,
+                                              "time_reduction": architecture.time_reduction}
     return make_dataset(
         refs, alphabet, batch_size=getattr(config, f"{which}_batch_size"), train=train,
         augmentations=config.augment if train else (), seed=config.random_seed, epochs=max(1, config.epochs),
         clock=config.augmentation_clock, feature_cache=(config.feature_cache or None) if train else None,
         cache_for_epochs=config.cache_for_epochs, augmentations_per_epoch=config.augmentations_per_epoch,
         sample_rate=config.audio_sample_rate, rejects=rejects, limit=getattr(config, f"limit_{which}"),
-        reverse=getattr(config, f"reverse_{which}"),
+        reverse=getattr(config, f"reverse_{which}"), **front,
     )
 
 
@@ -68,17 +78,18 @@ def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
     from sttx.core.data.collections import read_collection, read_collections
 
     formats = registries.sample_formats
+    architecture = registries.models.get(config.model)
     path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files else None
     rejects = RejectLog(path)
     train, batches, count = None, 0, 0
     if config.train_files:
         refs = read_collections(config.train_files, formats)
-        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train")
+        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train", architecture=architecture)
         batches, count = train.batches_per_epoch(), len(train.ordered)
-    dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev")
-           for name in config.dev_files}
-    test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test")
-            for name in config.test_files}
+    dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev",
+                           architecture=architecture) for name in config.dev_files}
+    test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test",
+                            architecture=architecture) for name in config.test_files}
     return RunData(train, batches, count, dev, test, rejects)
 
 
@@ -97,8 +108,9 @@ def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tu
     strategy = tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
     with strategy.scope():
-        model = architecture.build(config, alphabet.n_classes)
-        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0))
+        model = architecture.create(config, alphabet.n_classes, config.model)
+        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0),
+                     model_layers(config, registries))
         optimizer = make_optimizer(config, config.dtype_policy)
         optimizer.build(model.trainable_variables)
     return model, optimizer, strategy
@@ -122,6 +134,7 @@ def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
         return str(sum(len(p.ordered) for p in sets.values())) + " samples" if sets else "none"
 
     train = f"{data.train_count} samples in {data.train_batches} batches" if data.train is not None else "none"
-    return (f"sttx train: {config.model} model, {model.count_params():,} parameters (n_hidden {config.n_hidden}); "
+    size = f"n_hidden {config.n_hidden}" if config.model == "deepspeech" else f"size {config.model_size or 'default'}"
+    return (f"sttx train: {config.model} model, {model.count_params():,} parameters ({size}); "
             f"train {train}, dev {sizes(data.dev)}, test {sizes(data.test)}; "
             f"{device_text(strategy)}, {describe(config.dtype_policy)}")

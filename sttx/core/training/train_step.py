@@ -54,6 +54,8 @@ def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int) -> Cal
     import keras
     import tensorflow as tf
 
+    from sttx.core.evaluation.evaluator import output_lengths
+
     states = seed_states(model)
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
@@ -62,7 +64,7 @@ def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int) -> Cal
             state.assign(tf.stack([tf.constant(seed * 7 + index * _SEED_STRIDE, tf.int64), step]))
         with tf.GradientTape() as tape:
             logits = tf.cast(model(features, training=True), tf.float32)
-            per_sample = ctc_loss(labels, label_lengths, logits, feature_lengths)
+            per_sample = ctc_loss(labels, label_lengths, logits, output_lengths(model, feature_lengths))
             loss = tf.nn.compute_average_loss(per_sample)
             objective = optimizer.scale_loss(loss) if scaled else loss
         grads = tape.gradient(objective, model.trainable_variables)
@@ -76,7 +78,7 @@ def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int) -> Cal
         return loss, per_sample, finite
 
     signature = [
-        tf.TensorSpec([None, None, 26], tf.float32), tf.TensorSpec([None], tf.int32),
+        tf.TensorSpec([None, None, int(model.inputs[0].shape[-1])], tf.float32), tf.TensorSpec([None], tf.int32),
         tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int64),
     ]
 
