@@ -110,18 +110,27 @@ class EpochDatasets:
         """Elements in one epoch as planned: kept samples (after ``limit``) times their copies."""
         return len(self.ordered) * self.copies
 
-    def for_epoch(self, epoch: int, skip_batches: int = 0) -> Any:
-        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches."""
+    def for_epoch(self, epoch: int, skip_batches: int = 0, share: tuple[int, int] = (0, 1)) -> Any:
+        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches.
+
+        ``share=(r, R)`` gives replica r's slice of every planned batch (see ``Plan.share``): one element per
+        planned batch, empty ones included, so that R replicas always step together.
+        """
         import tensorflow as tf
 
+        part, parts = share
         if self.cache is None:
-            plan = self.plan(epoch).skip(skip_batches)
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
         else:
+            if parts > 1:
+                from sttx.core.contract.errors import UsageError
+
+                raise UsageError("--feature_cache is not supported with more than one replica yet")
             plan = bucketing.plan_epoch(self.ordered, self.settings["batch_size"], copies=self.copies)
             elements = self._elements(plan, epoch).cache(self.cache.prepare(epoch, self._fingerprint(plan)))
-        width = int(plan.sizes.max()) if len(plan.sizes) else 1
-        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width)
+        width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
+        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width, keep_empty=parts > 1)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
             if self.shuffles and buffer > 1:

@@ -50,11 +50,12 @@ def check_alphabet(directory: Path, alphabet: Any, output_dropped: bool) -> None
             f"match: pass --alphabet_config_path {saved}, or --drop_source_layers 1 to retrain the output layer")
 
 
-def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str) -> Any:
+def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str,
+              replicas: int = 1) -> Any:
     from sttx.core.data.pipeline import make_dataset
 
     return make_dataset(
-        refs, alphabet, batch_size=getattr(config, f"{which}_batch_size"), train=train,
+        refs, alphabet, batch_size=getattr(config, f"{which}_batch_size") * replicas, train=train,
         augmentations=config.augment if train else (), seed=config.random_seed, epochs=max(1, config.epochs),
         clock=config.augmentation_clock, feature_cache=(config.feature_cache or None) if train else None,
         cache_for_epochs=config.cache_for_epochs, augmentations_per_epoch=config.augmentations_per_epoch,
@@ -63,17 +64,21 @@ def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, trai
     )
 
 
-def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
-    """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them)."""
+def load_data(config: Any, registries: Any, alphabet: Any, *, replicas: int = 1, chief: bool = True) -> RunData:
+    """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them).
+
+    Training batches are planned global: --train_batch_size per replica times ``replicas``. Only the chief
+    writes rejects.csv.
+    """
     from sttx.core.data.collections import read_collection, read_collections
 
     formats = registries.sample_formats
-    path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files else None
+    path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files and chief else None
     rejects = RejectLog(path)
     train, batches, count = None, 0, 0
     if config.train_files:
         refs = read_collections(config.train_files, formats)
-        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train")
+        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train", replicas=replicas)
         batches, count = train.batches_per_epoch(), len(train.ordered)
     dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev")
            for name in config.dev_files}
@@ -82,7 +87,8 @@ def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
     return RunData(train, batches, count, dev, test, rejects)
 
 
-def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tuple[Any, Any, Any]:
+def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any,
+                              strategy: Any = None) -> tuple[Any, Any, Any]:
     """The model from --model, Adam built over its trainable variables, inside the distribution strategy's scope.
 
     --freeze_source_layers marks its layers non-trainable first, so they get neither gradients nor Adam slots.
@@ -94,7 +100,7 @@ def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tu
     from sttx.core.training.transfer import apply_freeze
 
     architecture = registries.models.get(config.model)
-    strategy = tf.distribute.get_strategy()
+    strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
     with strategy.scope():
         model = architecture.build(config, alphabet.n_classes)
@@ -108,10 +114,11 @@ def device_text(strategy: Any) -> str:
     """``CPU (2 cores)`` or the GPUs in use."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = tf.config.list_logical_devices("GPU")
     if gpus:
         return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({strategy.num_replicas_in_sync} replicas)"
-    return f"CPU ({os.cpu_count()} cores)"
+    replicas = strategy.num_replicas_in_sync
+    return f"CPU ({os.cpu_count()} cores" + (f", {replicas} replicas)" if replicas > 1 else ")")
 
 
 def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
