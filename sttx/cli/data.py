@@ -35,6 +35,8 @@ def data_group() -> None:
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate of the written audio.")
 @bool_option("--absolute_paths", help="Write absolute audio paths into a CSV/JSONL target.")
+@option("--shards", type=click.IntRange(min=1), default=None,
+        help="TFRecord shards of a .shards.json target (sample i goes to shard i mod N) [default: 1].")
 @bool_option("--show_progressbar", default=True, help="Show a progress bar on a terminal.")
 @click.pass_context
 def convert_command(
@@ -46,15 +48,18 @@ def convert_command(
     jobs: int,
     audio_sample_rate: int,
     absolute_paths: bool,
+    shards: int | None,
     show_progressbar: bool,
 ) -> None:
-    """Convert SOURCES (CSV/SDB/JSONL, comma lists allowed) into TARGET, its format chosen by extension.
+    """Convert SOURCES (CSV/SDB/JSONL/shards, comma lists allowed) into TARGET, its format chosen by extension.
 
-    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself.
+    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself;
+    a .shards.json target is an index beside --shards TFRecord files (for multi-worker training).
     """
     from sttx.core.data.convert import convert
 
-    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None}
+    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None,
+               "shards": shards}
     formats = plugin_manager(ctx).registries().sample_formats
     summary = convert(
         sources,
