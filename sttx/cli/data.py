@@ -73,6 +73,28 @@ def convert_command(
     click.echo(summary.format())
 
 
+@data_group.command("serve")
+@bool_option("--dispatcher", help="Run the tf.data service dispatcher (one per cluster).")
+@bool_option("--worker", help="Run a tf.data service worker (as many as the input needs).")
+@option("--port", type=click.IntRange(0, 65535), default=5050, help="Port to serve on (0: any free one).")
+@option("--dispatcher_address", default="", help="A worker's dispatcher, HOST:PORT.")
+@option("--worker_address", default="", help="HOST:PORT the dispatcher reaches this worker at [default: "
+        "localhost:PORT].")
+def serve_command(dispatcher: bool, worker: bool, port: int, dispatcher_address: str, worker_address: str) -> None:
+    """Serve the training input on tf.data service: `sttx train --data_service grpc://HOST:PORT` then decodes,
+    computes features and batches there (sharded corpora only; see docs/cluster.md)."""
+    if dispatcher == worker:
+        raise UsageError("give exactly one of --dispatcher and --worker")
+    from sttx.core.data.service import start_server
+    from sttx.core.tf_runtime import load_tensorflow
+
+    load_tensorflow()
+    role = "dispatcher" if dispatcher else "worker"
+    server = start_server(role, port=port, dispatcher=dispatcher_address, worker_address=worker_address)
+    click.echo(f"tf.data service {role} serving on port {port}" + (f" for {dispatcher_address}" if worker else ""))
+    server.join()
+
+
 @data_group.command("alphabet")
 @click.argument("files", nargs=-1, required=True)
 @option(

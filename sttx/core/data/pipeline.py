@@ -9,6 +9,7 @@ Batch contract (every element of ``EpochDatasets.for_epoch``): a dict with
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,6 +70,7 @@ class EpochDatasets:
         self.ordered = bucketing.sorted_indices(candidates, keys, reverse=settings["reverse"], limit=settings["limit"])
         self.chains = split_chains(settings["augmentations"] if self.train else ())
         self.cache = self._make_cache()
+        self._run_token = uuid.uuid4().hex[:12]  # service job names are unique per run
 
     @property
     def copies(self) -> int:
@@ -119,6 +121,18 @@ class EpochDatasets:
         import tensorflow as tf
 
         part, parts = share
+        service = self.settings["data_service"] if self.train else ""
+        if service:
+            from sttx.core.data.service import service_batches
+
+            if self.cache is not None:
+                from sttx.core.contract.errors import UsageError
+
+                raise UsageError("--feature_cache and --data_service exclude each other")
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
+            job = f"sttx-{self._run_token}-epoch{epoch}-skip{skip_batches}-share{part}of{parts}"
+            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1).prefetch(
+                tf.data.AUTOTUNE)
         if self.cache is None:
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
@@ -229,6 +243,7 @@ def make_dataset(
     shuffle_batches: bool | None = None,
     shuffle_buffer: int = 64,
     num_parallel_calls: int | None = None,
+    data_service: str = "",
 ) -> EpochDatasets:
     """Build the input pipeline of ``refs`` (SampleRefs) labelled with ``alphabet``.
 
@@ -238,7 +253,8 @@ def make_dataset(
     each in its domain; ``clock`` is ``run`` (progress through all ``epochs``) or ``epoch``. ``limit`` keeps the
     first samples in sorted order (the shortest, or the longest with ``reverse``). ``shuffle_batches`` defaults
     to ``train``. ``feature_cache`` (training only) caches the MFCC with tf.data, rebuilt every
-    ``cache_for_epochs`` epochs (0: never). ``num_parallel_calls`` None means AUTOTUNE.
+    ``cache_for_epochs`` epochs (0: never). ``num_parallel_calls`` None means AUTOTUNE. ``data_service``
+    (grpc://HOST:PORT) makes the training batches on tf.data service workers (sttx.core.data.service).
     """
     if batch_size < 1:
         from sttx.core.contract.errors import UsageError

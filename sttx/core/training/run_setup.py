@@ -60,7 +60,7 @@ def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, trai
         clock=config.augmentation_clock, feature_cache=(config.feature_cache or None) if train else None,
         cache_for_epochs=config.cache_for_epochs, augmentations_per_epoch=config.augmentations_per_epoch,
         sample_rate=config.audio_sample_rate, rejects=rejects, limit=getattr(config, f"limit_{which}"),
-        reverse=getattr(config, f"reverse_{which}"),
+        reverse=getattr(config, f"reverse_{which}"), data_service=getattr(config, "data_service", "") if train else "",
     )
 
 

@@ -49,6 +49,10 @@ class ShardRecord:
     offset: int
     length: int
 
+    def record_location(self) -> tuple[str, int, int]:
+        """(shard file, record offset, payload length): how tf.data service workers read the record in-graph."""
+        return self.path, self.offset, self.length
+
     def payload(self, name: str) -> bytes:
         """The serialized tf.train.Example."""
         try:
