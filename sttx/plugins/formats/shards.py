@@ -21,7 +21,7 @@ from sttx import hookimpl
 from sttx.core.contract.errors import DataError, UsageError
 from sttx.core.contract.registry import SampleFormat
 from sttx.core.contract.samples import SampleRef
-from sttx.core.data.audio import AudioError, encode_audio, read_audio
+from sttx.core.data.audio import AudioError, AudioInfo, audio_info, encode_audio, read_audio
 from sttx.core.tf_runtime import load_tensorflow
 
 if TYPE_CHECKING:
@@ -68,6 +68,10 @@ class ShardRecord:
     def read(self, target_rate: int, name: str) -> np.ndarray:
         """Decode the record's audio."""
         return read_audio(audio_bytes(self.payload(name), name), target_rate=target_rate, name=name)
+
+    def info(self, name: str) -> AudioInfo:
+        """Rate, channels and length of the record's audio, from its header."""
+        return audio_info(audio_bytes(self.payload(name), name), name=name)
 
 
 def audio_bytes(payload: bytes, name: str) -> bytes:

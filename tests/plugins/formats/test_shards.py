@@ -40,6 +40,8 @@ def test_shards_and_index_round_trip(corpus) -> None:
     assert [ref.id for ref in refs] == [s.id for s in originals]
     for ref, original in zip(refs, originals, strict=True):
         assert ref.transcript == original.transcript and ref.duration == pytest.approx(original.duration)
+        info = ref.audio.info(ref.id)
+        assert (info.sample_rate, info.channels, info.frames) == (16000, 1, len(original.audio))
         np.testing.assert_allclose(ref.load().audio, original.audio, atol=1 / 32768)  # 16-bit PCM
 
 
