@@ -136,13 +136,12 @@ class EpochDatasets:
         if self.cache is None:
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
-        else:
-            if parts > 1:
-                from sttx.core.contract.errors import UsageError
-
-                raise UsageError("--feature_cache is not supported with more than one replica yet")
+        else:  # one cache per replica share, each replaying its own slice of the same unshuffled plan
+            cache = self.cache if parts == 1 else FeatureCache(f"{self.cache.path}-replica{part}of{parts}",
+                                                               self.cache.cache_for_epochs)
             plan = bucketing.plan_epoch(self.ordered, self.settings["batch_size"], copies=self.copies)
-            elements = self._elements(plan, epoch).cache(self.cache.prepare(epoch, self._fingerprint(plan)))
+            plan = plan.share(part, parts)
+            elements = self._elements(plan, epoch).cache(cache.prepare(epoch, self._fingerprint(plan)))
         width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
         dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width, keep_empty=parts > 1)
         if self.cache is not None:
