@@ -99,6 +99,19 @@ def test_a_different_global_batch_continues_from_the_same_sample() -> None:
     assert continue_epoch(state, pipeline, replicas=2, per_replica=4) == ""
 
 
+def test_a_nan_names_the_files_of_every_local_replica() -> None:
+    """The ids and per-sample losses of a step come back per replica; the loop gets them in one list."""
+    from sttx.core.training.distributed_input import local_ids_and_losses
+
+    tf = pytest.importorskip("tensorflow")
+    replicas = {"ids": (tf.constant([b"a.wav", b"b.wav"]), tf.constant([b"c.wav"])),
+                "losses": (tf.constant([1.0, np.nan]), tf.constant([np.inf]))}
+    strategy = type("TwoReplicas", (), {"experimental_local_results": lambda self, value: replicas[value]})()
+    names, losses = local_ids_and_losses(strategy, {"ids": "ids"}, "losses")
+    assert names == ["a.wav", "b.wav", "c.wav"]
+    assert [n for n, bad in zip(names, ~np.isfinite(losses), strict=True) if bad] == ["b.wav", "c.wav"]
+
+
 def test_roles_come_from_tf_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert tf_config_role() == Role() and pick("auto", 0) == "one" and pick("auto", 2) == "mirrored"
