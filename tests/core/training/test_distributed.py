@@ -220,3 +220,13 @@ def test_a_killed_worker_makes_the_other_exit_with_one_line(tmp_path, six) -> No
     assert code == 1 and "Traceback" not in output, output[-3000:]
     errors = [line for line in output.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and "training stopped: a worker of the cluster failed or is unreachable" in errors[0]
+
+
+def test_multi_worker_without_tf_config_is_a_usage_error(tmp_path, six, monkeypatch, pm) -> None:
+    from sttx.core.contract.errors import UsageError
+    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.loop import train
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(UsageError, match="--strategy multi_worker needs TF_CONFIG"):
+        train(TrainConfig(**settings(tmp_path, six, strategy="multi_worker")), pm.registries())
