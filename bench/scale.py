@@ -7,7 +7,9 @@ Three ``sttx train`` runs on the shipped sample corpus (each clip twice per epoc
   mirrored  MirroredStrategy over 2 logical CPU devices (--cpu_devices 2), G/2 per replica
   2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each
 The figure of a run is the mean samples/s of its epochs after the first (tracing and start-up excluded), as the
-run's own epoch lines report it. All replicas share this machine's cores, so the ratio measures what distribution
+run's own epoch lines report it; the single-device run is repeated last, and the ratios are also given against
+the mean of both single-device runs (on a shared machine the load moves between runs). All replicas share this
+machine's cores, so the ratio measures what distribution
 costs (splitting, all-reduce, synchronisation), not a speed-up: targets are >= 0.9x (mirrored) and >= 0.8x
 (2 workers).
 """
@@ -89,7 +91,13 @@ def main() -> None:
         print(f"mirrored, 2 logical CPUs x {g // 2}: {mirrored:.2f} samples/s = {mirrored / one:.2f}x "
               "(target >= 0.9x)", flush=True)
         workers = two_workers(args, root / "workers")
-        print(f"2 worker processes x {g // 2}: {workers:.2f} samples/s = {workers / one:.2f}x (target >= 0.8x)")
+        print(f"2 worker processes x {g // 2}: {workers:.2f} samples/s = {workers / one:.2f}x (target >= 0.8x)",
+              flush=True)
+        # the machine may be shared: a second single-device run after the others shows how much the load moved
+        again = rate(finished(run(command(args, root / "again", ["--strategy", "one"], g))))
+        base = (one + again) / 2
+        print(f"one device again: {again:.2f} samples/s; against the mean of both ({base:.2f}): mirrored "
+              f"{mirrored / base:.2f}x, 2 workers {workers / base:.2f}x")
     print(f"n_hidden {args.n_hidden}, global batch {g}, {args.epochs} epochs of the sample corpus twice over, "
           f"{os.cpu_count()} cores")
 

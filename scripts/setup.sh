@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Set up sttx on a fresh Debian/Ubuntu machine: system packages (when missing), a venv in .venv, sttx and its
-# test dependencies, and the example plugin. Safe to run again: it only does what is missing.
+# test dependencies, the example plugin, and KenLM's tools for `sttx lm build` (compiled once per user into
+# ~/.cache/sttx/kenlm unless lmplz, build_binary and filter are on PATH). Safe to run again: it only does what is
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(sox libsox-fmt-all libopus0 espeak-ng libsndfile1)
+SYSTEM_PACKAGES=(sox libsox-fmt-all libopus0 espeak-ng libsndfile1
+    # to compile KenLM's lmplz, build_binary and filter (`sttx lm build`)
+    cmake g++ make libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev
+    zlib1g-dev libbz2-dev liblzma-dev)
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -42,3 +47,5 @@ fi
 echo "sttx setup: installing sttx and its dependencies into .venv (the first time downloads TensorFlow)"
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -m pip install -q --no-deps ./examples/sttx-locale-xx
+echo "sttx setup: KenLM's tools (the first time compiles them: 1-2 minutes)"
+.venv/bin/python -m sttx.core.inference.lm.tools

@@ -11,7 +11,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.base import SttxGroup
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, CollectionPath, FileListType, plugin_manager
 from sttx.core.contract.errors import UsageError
 
 _DEFAULT_JOBS = min(4, os.cpu_count() or 1)
@@ -28,7 +28,7 @@ def data_group() -> None:
 
 
 @data_group.command("convert")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1, required=True, type=CollectionPath())
 @click.argument("target")
 @option("--audio_type", type=click.Choice(["wav", "opus"]), default=None, help="SDB audio encoding [default: wav].")
 @option("--bitrate", type=click.IntRange(min=500), default=None, help="Opus bitrate in bit/s.")
@@ -96,7 +96,7 @@ def serve_command(dispatcher: bool, worker: bool, port: int, dispatcher_address:
 
 
 @data_group.command("alphabet")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, type=CollectionPath())
 @option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: stdout)."
 )
@@ -118,11 +118,11 @@ def alphabet_command(ctx: click.Context, files: tuple[str, ...], output: Path | 
 
 
 @data_group.command("check")
-@click.argument("files", nargs=-1)
+@click.argument("files", nargs=-1, type=CollectionPath())
 @option("--train_files", type=FileListType(), default=None, help="Training collections (checked for overlap).")
 @option("--dev_files", type=FileListType(), default=None, help="Validation collections.")
 @option("--test_files", type=FileListType(), default=None, help="Test collections.")
-@option("--alphabet_config_path", type=click.Path(dir_okay=False), default=None, help="Alphabet file.")
+@option("--alphabet_config_path", type=AlphabetPath(dir_okay=False), default=None, help="Alphabet file.")
 @bool_option("--bytes_output_mode", help="Check against UTF-8 bytes output (256 classes) instead of an alphabet.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate the features use.")
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")

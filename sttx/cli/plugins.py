@@ -12,7 +12,7 @@ from sttx.core.contract.plugins import describe_plugins
 
 
 def _format_row(row: dict) -> list[str]:
-    origin = "built-in" if row["builtin"] else f"{row['distribution']} {row['version']}"
+    origin = f"built-in, sttx {row['version']}" if row["builtin"] else f"{row['distribution']} {row['version']}"
     status = "" if row["status"] == "loaded" else f" [{row['status']}]"
     lines = [f"{row['name']} ({origin}){status}"]
     lines += [f"  {kind.replace('_', ' ')}: {', '.join(names)}" for kind, names in row["registered"].items()]

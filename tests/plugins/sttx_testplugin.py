@@ -12,7 +12,8 @@ import numpy as np
 
 import sttx
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
-from sttx.core.contract.registry import Exporter, Importer, ModelArchitecture, SampleFormat
+from sttx.core.contract.decoding import Hypothesis
+from sttx.core.contract.registry import DecoderFactory, Exporter, Importer, ModelArchitecture, SampleFormat
 from sttx.core.contract.samples import Sample
 
 #: Every hook this plugin implements; a meta-test checks it equals the hookspecs.
@@ -23,6 +24,7 @@ IMPLEMENTED = (
     "register_exporters",
     "register_label_validators",
     "register_sample_formats",
+    "register_decoders",
     "register_commands",
 )
 
@@ -93,10 +95,35 @@ def register_sample_formats(register):
     register.add("toy", SampleFormat(extensions=(".toy",), read=read_toy))
 
 
+class LoudestDecoder:
+    """A toy decoder: the label with the highest total log-probability, once."""
+
+    name = "loudest"
+
+    def __init__(self, alphabet: Any) -> None:
+        self.alphabet = alphabet
+
+    def decode(self, log_probs: np.ndarray, num_results: int = 1) -> list[Hypothesis]:
+        totals = np.asarray(log_probs)[:, : self.alphabet.blank].sum(axis=0)
+        label = int(totals.argmax())
+        return [Hypothesis(self.alphabet.decode([label]), float(totals[label]), (label,), (0,))]
+
+
+@sttx.hookimpl
+def register_decoders(register):
+    register.add("loudest", DecoderFactory(create=lambda settings, alphabet: LoudestDecoder(alphabet)))
+
+
 @sttx.hookimpl
 def register_commands(cli):
     @cli.command("hello")
     @click.argument("name", default="world")
-    def hello(name: str) -> None:
+    @click.option("--times", type=click.IntRange(1, 9), default=1, help="How often.")
+    def hello(name: str, times: int) -> None:
         """Say hello."""
-        click.echo(f"hello {name}")
+        click.echo("\n".join([f"hello {name}"] * times))
+
+    @cli.command("boom")
+    def boom() -> None:
+        """Fail the way a buggy plugin does (the CLI's internal-error report is tested with it)."""
+        raise RuntimeError("the toy plugin broke")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from sttx.core.contract.registry import (
         AugmentationRegistry,
+        DecoderRegistry,
         ExporterRegistry,
         ImporterRegistry,
         LabelValidatorRegistry,
@@ -76,6 +77,18 @@ def register_sample_formats(register: SampleFormatRegistry) -> None:
     """Register sample-collection formats (CSV, SDB, JSONL...) read by ``--train_files`` and friends.
 
     :param register: call ``register.add("csv", SampleFormat(extensions=(".csv",), read=read_csv))``
+    """
+
+
+@hookspec
+def register_decoders(register: DecoderRegistry) -> None:
+    """Register CTC decoders chosen with ``--decoder NAME`` on ``sttx evaluate``, ``transcribe`` and ``train``.
+
+    ``create(settings, alphabet)`` gets a :class:`sttx.core.contract.decoding.DecodeSettings` (DeepSpeech's
+    ``--beam_width``, ``--scorer_path``, ``--lm_alpha``...) and returns an object with
+    ``decode(log_probs [T, C], num_results) -> list[Hypothesis]``; the blank is the last class.
+
+    :param register: call ``register.add("beam", DecoderFactory(create=make_beam, uses_scorer=True))``
     """
 
 

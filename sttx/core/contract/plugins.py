@@ -53,9 +53,22 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.espeak",
     "sttx.plugins.importers.librispeech",
     "sttx.plugins.importers.folder",
+    "sttx.plugins.importers.kaldi",
+    "sttx.plugins.importers.lhotse_manifests",
+    "sttx.plugins.importers.hugging_face",
+    "sttx.plugins.importers.ljspeech",
+    "sttx.plugins.importers.vctk",
+    "sttx.plugins.importers.tedlium",
+    "sttx.plugins.importers.mls",
+    "sttx.plugins.importers.m_ailabs",
+    "sttx.plugins.importers.voxforge",
+    "sttx.plugins.importers.fleurs",
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
+    "sttx.plugins.decoders.greedy",
+    "sttx.plugins.decoders.beam",
     "sttx.cli.train",
+    "sttx.cli.lm_build",
 )
 
 _already_reported: set[tuple[str, str]] = set()

@@ -52,6 +52,22 @@ class Exporter:
 
 
 @attrs.frozen(kw_only=True)
+class DecoderFactory:
+    """A CTC decoder: ``create(settings, alphabet)`` returns a :class:`sttx.core.contract.decoding.Decoder`.
+
+    :param create: called once per process with a ``DecodeSettings`` and the model's alphabet; must be picklable
+        (a module-level function), since test sets are decoded in worker processes
+    :param uses_scorer: whether the decoder reads ``--scorer_path`` (one that does not refuses a scorer)
+    :param parallel: decode test sets in worker processes (False for decoders cheaper than moving their input)
+    """
+
+    create: Callable[..., Any]
+    uses_scorer: bool = False
+    parallel: bool = True
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
 class SampleFormat:
     """A sample-collection format (CSV, SDB, JSONL...), chosen by file extension.
 
@@ -210,6 +226,15 @@ class SampleFormatRegistry(Registry[SampleFormat]):
         return name, self.get(name)
 
 
+class DecoderRegistry(Registry[DecoderFactory]):
+    """CTC decoders by name: ``--decoder NAME`` (greedy, beam, ...)."""
+
+    kind = "decoder"
+
+    def check(self, name: str, value: DecoderFactory) -> None:
+        self._require(name, isinstance(value, DecoderFactory) and callable(value.create), "an sttx DecoderFactory")
+
+
 @attrs.frozen
 class Registries:
     """Every registry, filled by the plugins' register_* hooks."""
@@ -220,6 +245,7 @@ class Registries:
     exporters: ExporterRegistry = attrs.field(factory=ExporterRegistry)
     label_validators: LabelValidatorRegistry = attrs.field(factory=LabelValidatorRegistry)
     sample_formats: SampleFormatRegistry = attrs.field(factory=SampleFormatRegistry)
+    decoders: DecoderRegistry = attrs.field(factory=DecoderRegistry)
 
     #: registry attribute -> the hook that fills it
     HOOKS: ClassVar[dict[str, str]] = {
@@ -229,6 +255,7 @@ class Registries:
         "exporters": "register_exporters",
         "label_validators": "register_label_validators",
         "sample_formats": "register_sample_formats",
+        "decoders": "register_decoders",
     }
 
     def by_plugin(self, plugin: str) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from sttx.core.data import bucketing
 from sttx.core.data.batching import planned_batches
 from sttx.core.data.feature_cache import FeatureCache, fingerprint
 from sttx.core.data.features import N_INPUT, mfcc_from_spectrogram, spectrogram
-from sttx.core.data.rejects import EMPTY_TRANSCRIPT, UNENCODABLE, RejectLog, ctc_min_frames
+from sttx.core.data.rejects import EMPTY_TRANSCRIPT, RejectLog, ctc_min_frames
 from sttx.core.data.stages import Stages, split_chains
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,7 @@ def encode_all(refs: Sequence[Any], alphabet: Any, rejects: RejectLog) -> list[n
             rejects.add(str(ref.id), EMPTY_TRANSCRIPT, "")
             labels.append(None)
         elif not alphabet.can_encode(text):
-            missing = "".join(sorted(set(alphabet.missing(text))))
-            rejects.add(str(ref.id), UNENCODABLE, f"missing characters: {missing!r}")
+            rejects.add_unencodable(str(ref.id), set(alphabet.missing(text)), alphabet.source)
             labels.append(None)
         else:
             labels.append(np.asarray(alphabet.encode(text), dtype=np.int32))

@@ -1,4 +1,4 @@
-"""Evaluate an acoustic model on sample sets: CTC loss, greedy transcripts, WER/CER, DeepSpeech's report and JSON.
+"""Evaluate an acoustic model on sample sets: CTC loss, decoded transcripts, WER/CER, DeepSpeech's report and JSON.
 
 A pure library: the training loop calls :func:`evaluate` for dev WER/CER every epoch and for the test report after
 training; ``sttx evaluate`` calls it on a restored checkpoint.
@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from sttx.core.contract.decoding import Decoder
+from sttx.core.evaluation.decoders import Decoding, decode_outputs, describe, log_softmax
 from sttx.core.evaluation.decoding import greedy_decode_batch
 from sttx.core.evaluation.metrics import SampleScore, corpus_cer, corpus_wer, score_sample, sort_like_deepspeech
 
@@ -52,6 +54,7 @@ class EvaluationResult:
     files: tuple[FileResult, ...]
     report_count: int = 5
     bytes_mode: bool = False
+    decoder: str = ""
 
     @property
     def samples(self) -> list[SampleScore]:
@@ -128,18 +131,47 @@ def score_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray
     return scores
 
 
+def _pending_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray,
+                   alphabet: Any) -> list[tuple[str, str, float, np.ndarray]]:
+    """(id, reference, loss, log-probabilities [T, C]) of each sample, for a decoder to decode later."""
+    feature_lengths = np.asarray(batch["feature_lengths"])
+    labels, label_lengths = np.asarray(batch["labels"]), np.asarray(batch["label_lengths"])
+    pending = []
+    for row in range(len(feature_lengths)):
+        sample_id = batch["ids"][row]
+        sample_id = sample_id.decode("utf-8") if isinstance(sample_id, bytes) else str(sample_id)
+        src = alphabet.decode(labels[row, : int(label_lengths[row])].tolist())
+        frames = min(int(feature_lengths[row]), logits.shape[1])
+        pending.append((sample_id, src, float(losses[row]), log_softmax(logits[row, :frames])))
+    return pending
+
+
 def evaluate_dataset(
-    step: Callable[..., Any], dataset: Any, alphabet: Any, *, desc: str = "", progress: bool = True
+    step: Callable[..., Any], dataset: Any, alphabet: Any, *, desc: str = "", progress: bool = True,
+    decoder: Decoder | None = None, parallel: bool = True,
 ) -> list[SampleScore]:
-    """Run ``step`` over every batch of ``dataset`` and score its samples (in dataset order)."""
+    """Run ``step`` over every batch of ``dataset`` and score its samples (in dataset order).
+
+    :param decoder: decodes each sample's log-probabilities, over all cores once the model has run (None:
+        sttx's greedy engine, batch by batch)
+    :param parallel: False keeps ``decoder`` in this process
+    """
     import tensorflow as tf
     from tqdm import tqdm
 
     scores: list[SampleScore] = []
+    pending: list[tuple[str, str, float, np.ndarray]] = []
     for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
         numpy_batch = {key: value.numpy() for key, value in batch.items()}
-        scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+        if decoder is None:
+            scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+        else:
+            pending.extend(_pending_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+    if decoder is not None:
+        decoded = decode_outputs(decoder, [item[3] for item in pending], parallel=parallel)
+        scores = [score_sample(sample_id, src, hypothesis.text, loss)
+                  for (sample_id, src, loss, _), hypothesis in zip(pending, decoded, strict=True)]
     return scores
 
 
@@ -151,6 +183,7 @@ def evaluate(
     report_count: int = 5,
     bytes_mode: bool | None = None,
     progress: bool = True,
+    decoding: Decoding | None = None,
 ) -> EvaluationResult:
     """Evaluate ``model`` (called as ``model(features, training=False)`` -> logits [B, T, n_classes]) per file.
 
@@ -160,16 +193,21 @@ def evaluate(
     :param report_count: samples per block in :func:`format_report`
     :param bytes_mode: sort by CER instead of WER (default: ``alphabet.is_bytes``)
     :param progress: show a tqdm bar per file on a terminal (False: never)
+    :param decoding: the decoder to use (None: greedy, sttx's engine, as before decoders were plugins)
     """
     bytes_mode = bool(getattr(alphabet, "is_bytes", False)) if bytes_mode is None else bytes_mode
     step = make_eval_step(model)
+    decoder = decoding.create(alphabet) if decoding is not None else None
+    parallel = decoding.factory.parallel if decoding is not None else False
     files = []
     for name, dataset in datasets_by_file.items():
-        scores = evaluate_dataset(step, dataset, alphabet, desc=Path(name).name, progress=progress)
+        scores = evaluate_dataset(step, dataset, alphabet, desc=Path(name).name, progress=progress,
+                                  decoder=decoder, parallel=parallel)
         if not scores:
             log.warning("%s: no sample was evaluated (all rejected or the set is empty); its WER/CER read 0", name)
         files.append(file_result(name, scores, bytes_mode=bytes_mode))
-    return EvaluationResult(files=tuple(files), report_count=report_count, bytes_mode=bytes_mode)
+    return EvaluationResult(files=tuple(files), report_count=report_count, bytes_mode=bytes_mode,
+                            decoder=describe(decoder, decoding.name) if decoding is not None else "")
 
 
 def _sample_lines(sample: SampleScore) -> list[str]:
@@ -204,8 +242,11 @@ def format_file_report(result: FileResult, report_count: int = 5) -> str:
 
 
 def format_report(result: EvaluationResult) -> str:
-    """DeepSpeech's text report for every file in ``result``."""
-    return "\n".join(format_file_report(file, result.report_count) for file in result.files)
+    """DeepSpeech's text report for every file in ``result``, then which decoder produced the transcripts."""
+    lines = [format_file_report(file, result.report_count) for file in result.files]
+    if result.decoder:
+        lines.append(f"Decoder: {result.decoder}")
+    return "\n".join(lines)
 
 
 def write_test_output(result: EvaluationResult, path: str | Path) -> Path:

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from sttx.core.contract.errors import UsageError
+from sttx.core.inference.scorer import check_scorer, read_scorer
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,12 @@ def export_model(
     from sttx.core.inference.model_source import ExportSource
 
     exporters = {name: registry.get(name) for name in formats}  # unknown names fail before any work
+    scorer_info = read_scorer(scorer_path) if scorer_path else None  # a bad scorer fails before any work too
     target = Path(export_dir)
     _prepare_dir(target, zip_it=zip_it, remove_export=remove_export)
     source = ExportSource.coerce(model_state)
+    if scorer_info is not None:
+        check_scorer(scorer_info, source.alphabet)  # libstt would take a scorer for another alphabet silently
     files = {name: list(exporter.export(source, config, target)) for name, exporter in exporters.items()}
     runtime = "tflite" if "tflite" in formats else "tensorflow"
     card = write_model_card(ExportOptions.from_config(config), target, runtime)
@@ -79,7 +83,7 @@ def export_model(
 
 
 def copy_scorer(scorer: str | Path | None, export_dir: str | Path) -> Path | None:
-    """Coqui copies the scorer beside the export as ``exported.scorer``."""
+    """Coqui copies the scorer beside the export as ``exported.scorer`` (checked by :func:`export_model` first)."""
     if not scorer:
         return None
     target = Path(export_dir) / "exported.scorer"

@@ -16,6 +16,9 @@ import numpy as np
 from sttx.core.data.features import N_CONTEXT, STEP_SAMPLES, WINDOW_SAMPLES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sttx.core.contract.decoding import Decoder
     from sttx.core.data.alphabet import Alphabet
 
 WIN_STEP_MS = 20
@@ -102,7 +105,25 @@ def greedy_decode(probs: np.ndarray, alphabet: Alphabet) -> Transcript:
     return Transcript("".join(token.text for token in decoded), decoded)
 
 
-def transcribe_audio(acoustic: Acoustic, alphabet: Alphabet, audio: np.ndarray) -> tuple[Transcript, np.ndarray]:
-    """Features with libstt's framing, probabilities, greedy transcript: (transcript, probabilities)."""
+def decoded_transcript(labels: Sequence[int], frames: Sequence[int], alphabet: Alphabet,
+                       text: str | None = None) -> Transcript:
+    """A Transcript of emitted labels and their start frames (``text``: the decoder's, else the labels')."""
+    tokens = tuple(Token(alphabet.decode([int(label)]), int(step)) for label, step in zip(labels, frames, strict=True))
+    if text is None:
+        text = alphabet.decode([int(label) for label in labels]) if getattr(alphabet, "is_bytes", False) else \
+            "".join(token.text for token in tokens)
+    return Transcript(text, tokens)
+
+
+def transcribe_audio(acoustic: Acoustic, alphabet: Alphabet, audio: np.ndarray,
+                     decoder: Decoder | None = None) -> tuple[Transcript, np.ndarray]:
+    """Features with libstt's framing, probabilities, transcript (greedy, or ``decoder``'s best hypothesis)."""
     probs = acoustic.probabilities(libstt_features(audio))
-    return greedy_decode(probs, alphabet), probs
+    if decoder is None:
+        return greedy_decode(probs, alphabet), probs
+    log_probs = np.log(np.maximum(np.asarray(probs, np.float64), 1e-30)).astype(np.float32)
+    found = decoder.decode(log_probs.reshape(-1, alphabet.n_classes), 1)
+    if not found:
+        return Transcript(""), probs
+    best = found[0]
+    return decoded_transcript(best.labels, best.timesteps, alphabet, best.text), probs

@@ -31,6 +31,16 @@ def alphabet_from_blob(blob: bytes, source: str = "metadata_alphabet") -> Alphab
         return UTF8Alphabet()
 
 
+def is_tflite_file(path: str | Path) -> bool:
+    """True when the file carries TFLite's ``TFL3`` file identifier (bytes 4 to 8 of the flatbuffer)."""
+    with Path(path).open("rb") as handle:
+        return handle.read(8)[4:8] == b"TFL3"
+
+
+#: the tensors every DeepSpeech/Coqui STT .tflite has (libstt's contract)
+EXPECTED_TENSORS = ("input_node", "previous_state_c", "previous_state_h", "logits", "metadata_alphabet")
+
+
 class TFLiteAcoustic:
     """Runs an exported .tflite on TF's interpreter in ``n_steps`` chunks, carrying the LSTM state (as libstt)."""
 
@@ -38,13 +48,25 @@ class TFLiteAcoustic:
         import tensorflow as tf
 
         self.path = Path(path)
-        with warnings.catch_warnings():  # TF 2.21 announces the interpreter's move to LiteRT on every load
-            warnings.simplefilter("ignore", UserWarning)
-            self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads)
-        self.interpreter.allocate_tensors()
+        if not is_tflite_file(path):
+            raise ModelLoadError(f"{path} is not a TFLite model (no TFL3 file identifier); sttx expects a .tflite "
+                                 "exported by `sttx export` or DeepSpeech/Coqui STT")
+        try:
+            with warnings.catch_warnings():  # TF 2.21 announces the interpreter's move to LiteRT on every load
+                warnings.simplefilter("ignore", UserWarning)
+                self.interpreter = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ModelLoadError(f"{path} is not a TFLite model ({reason}); sttx expects a .tflite exported by "
+                                 "`sttx export` or DeepSpeech/Coqui STT") from None
         details = self.interpreter.get_input_details() + self.interpreter.get_output_details()
         self.index = {detail["name"]: detail["index"] for detail in details}
         shape = {detail["name"]: detail["shape"] for detail in details}
+        missing = [name for name in EXPECTED_TENSORS if name not in shape]
+        if missing:
+            raise ModelLoadError(f"{path} is a TFLite model but not a speech-to-text export: it has no "
+                                 f"{', '.join(missing)} (sttx expects DeepSpeech/Coqui STT's tensors)")
         self.n_steps, self.window, self.n_input = (int(v) for v in shape["input_node"][1:])
         self.n_hidden = int(shape["previous_state_c"][1])
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import attrs
 
+from sttx.core.contract.decoding import Decoder
 from sttx.core.contract.errors import SttxError, UsageError
+from sttx.core.evaluation.decoders import Decoding
 from sttx.core.inference.reference import transcribe_audio
 from sttx.core.inference.vad import Segment, VadOptions, vad_segments
 
@@ -72,8 +74,12 @@ def collect_audio_files(inputs: Iterable[str | Path], recursive: bool = False) -
     return found
 
 
-def transcribe_file(acoustic: Any, alphabet: Any, path: Path, vad: VadOptions | None) -> FileResult:
-    """Read (16 kHz mono), split with the VAD when given, transcribe each segment with libstt's framing."""
+def transcribe_file(acoustic: Any, alphabet: Any, path: Path, vad: VadOptions | None,
+                    decoder: Decoder | None = None) -> FileResult:
+    """Read (16 kHz mono), split a long recording at pauses when ``vad`` is given, transcribe each piece as libstt.
+
+    :param decoder: a registered decoder built for ``alphabet`` (None: greedy)
+    """
     from sttx.core.data.audio import read_audio
 
     audio = read_audio(path)
@@ -81,7 +87,7 @@ def transcribe_file(acoustic: Any, alphabet: Any, path: Path, vad: VadOptions | 
     results = []
     for piece in pieces:
         start, end = piece.start_ms, piece.end_ms
-        transcript, _ = transcribe_audio(acoustic, alphabet, piece.audio)
+        transcript, _ = transcribe_audio(acoustic, alphabet, piece.audio, decoder)
         tokens = tuple((token.text, start + token.start_ms) for token in transcript.tokens)
         results.append(SegmentResult(start, end, transcript.text, tokens))
     return FileResult(path, tuple(results))
@@ -96,8 +102,12 @@ def transcribe_paths(
     tlog: bool = False,
     force: bool = False,
     progress: bool | None = None,
+    decoding: Decoding | None = None,
 ) -> list[FileResult]:
-    """Transcribe every input; with ``tlog`` write ``<audio>.tlog`` beside each (existing ones need ``force``)."""
+    """Transcribe every input; with ``tlog`` write ``<audio>.tlog`` beside each (existing ones need ``force``).
+
+    :param decoding: the chosen decoder (None: greedy)
+    """
     from tqdm import tqdm
 
     from sttx.core.inference.loading import load_model
@@ -108,10 +118,11 @@ def transcribe_paths(
         if existing:
             raise UsageError(f"{existing[0].with_suffix('.tlog')} exists; pass --force to overwrite")
     acoustic, alphabet = load_model(model)
+    decoder = decoding.create(alphabet) if decoding is not None else None
     show = sys.stderr.isatty() and len(files) > 1 if progress is None else progress
     results = []
     for path in tqdm(files, desc="transcribe", unit="file", disable=not show):
-        result = transcribe_file(acoustic, alphabet, path, vad)
+        result = transcribe_file(acoustic, alphabet, path, vad, decoder)
         if tlog:
             entries = sorted((segment.tlog() for segment in result.segments), key=lambda entry: entry["start"])
             path.with_suffix(".tlog").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")

@@ -7,11 +7,15 @@ from typing import Any
 
 import attrs
 
+from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
+from sttx.core.training.checkpoint_dirs import check_dir_flags
 from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
 
 LOAD_TRAIN = ("auto", "last", "best", "init")
+#: the dirs a run creates and writes into (an existing file there is a usage error, not a traceback)
+_WRITTEN_DIRS = ("checkpoint_dir", "save_checkpoint_dir", "summary_dir", "export_dir")
 
 
 def _files(value: Any) -> tuple[str, ...]:
@@ -38,6 +42,16 @@ _unit_interval = attrs.validators.and_(attrs.validators.ge(0.0), attrs.validator
 def _positive(instance: Any, attribute: Any, value: float) -> None:
     if value <= 0:
         raise UsageError(f"--{attribute.name} must be positive, not {value}")
+
+
+def _share(instance: Any, attribute: Any, value: float) -> None:
+    if not 0 <= value < 1:  # a rate of 1 drops everything; Keras would fail much later, while building the model
+        raise UsageError(f"--{attribute.name} {value}: a dropout rate must be in [0, 1)")
+
+
+def _share_or_inherit(instance: Any, attribute: Any, value: float) -> None:
+    if value != -1:  # DeepSpeech's -1: the same as --dropout_rate
+        _share(instance, attribute, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,12 +92,12 @@ class TrainConfig:
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
     feature_norm: bool = False
-    dropout_rate: float = 0.05
-    dropout_rate2: float = -1.0
-    dropout_rate3: float = -1.0
-    dropout_rate4: float = 0.0
-    dropout_rate5: float = 0.0
-    dropout_rate6: float = -1.0
+    dropout_rate: float = attrs.field(default=0.05, validator=_share)
+    dropout_rate2: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate3: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate4: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate5: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate6: float = attrs.field(default=-1.0, validator=_share_or_inherit)
     alphabet_config_path: str = ""
     bytes_output_mode: bool = False
     # optimisation
@@ -121,6 +135,15 @@ class TrainConfig:
     summary_dir: str = ""
     report_count: int = attrs.field(default=5, validator=_non_negative)
     test_output_file: str = ""
+    # decoding of --test_files (dev sets are always decoded greedily: it is cheap and only tracks progress)
+    decoder: str = ""
+    scorer_path: str = ""
+    beam_width: int = 1024
+    lm_alpha: float | None = None
+    lm_beta: float | None = None
+    cutoff_prob: float = 1.0
+    cutoff_top_n: int = 300
+    hot_words: str = ""
     #: the Keras dtype policy the run computes in (derived from --automatic_mixed_precision and the device)
     dtype_policy: str = "float32"
 
@@ -129,6 +152,8 @@ class TrainConfig:
             raise UsageError("--bytes_output_mode and --alphabet_config_path exclude each other")
         if not self.save_dir and self.train_files:
             raise UsageError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
+        settings_of(self)  # a bad decoding flag fails before training starts
+        check_dir_flags(attrs.asdict(self, recurse=False), _WRITTEN_DIRS)
         self._check_transfer()
 
     def _check_transfer(self) -> None:
@@ -152,6 +177,11 @@ class TrainConfig:
         return self.save_checkpoint_dir or self.checkpoint_dir
 
     @property
+    def data_files(self) -> tuple[str, ...]:
+        """Every collection of the run: train, dev and test files, in that order."""
+        return (*self.train_files, *self.dev_files, *self.test_files)
+
+    @property
     def summaries(self) -> str:
         """The TensorBoard directory: --summary_dir, else ``<save dir>/summaries``."""
         return self.summary_dir or (str(Path(self.save_dir) / "summaries") if self.save_dir else "")
@@ -161,6 +191,8 @@ class TrainConfig:
         lines: list[str] = []
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
+            if value is None:  # an unset --lm_alpha / --lm_beta: the scorer's own value applies
+                continue
             if field.name == "augment":  # one line each, as absl writes a repeated flag (specs hold commas)
                 lines.extend(f"--augment={_spec_text(item)}" for item in value)
                 continue

@@ -9,7 +9,9 @@ from typing import Any
 
 import attrs
 
+from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
+from sttx.core.evaluation.decoders import choose_decoder
 from sttx.core.evaluation.evaluator import EvaluationResult, evaluate, write_test_output
 
 log = logging.getLogger(__name__)
@@ -54,10 +56,19 @@ class EvaluateConfig:
     n_hidden: int | None = None
     audio_sample_rate: int = attrs.field(default=16000, validator=_positive)
     show_progressbar: bool = True
+    decoder: str = ""
+    scorer_path: str = ""
+    beam_width: int = 1024
+    lm_alpha: float | None = None
+    lm_beta: float | None = None
+    cutoff_prob: float = 1.0
+    cutoff_top_n: int = 300
+    hot_words: str = ""
 
     def __attrs_post_init__(self) -> None:
         if not self.test_files:
             raise UsageError("--test_files names no file")
+        settings_of(self)  # a bad decoding flag fails before the model loads
         if self.bytes_output_mode and self.alphabet_config_path:
             raise UsageError("--bytes_output_mode and --alphabet_config_path exclude each other")
 
@@ -159,6 +170,7 @@ def evaluate_checkpoint(config: EvaluateConfig, registries: Any = None) -> Evalu
         from sttx.core.contract.plugins import get_plugin_manager
 
         registries = get_plugin_manager().registries()
+    decoding = choose_decoder(registries.decoders, config.decoder or None, settings_of(config))
     model, alphabet = restore_model(config, registries)
     formats = registries.sample_formats
     datasets, rejects = collection_datasets(
@@ -166,7 +178,8 @@ def evaluate_checkpoint(config: EvaluateConfig, registries: Any = None) -> Evalu
         reverse=config.reverse_test, sample_rate=config.audio_sample_rate,
     )
     result = evaluate(model, datasets, alphabet, report_count=config.report_count,
-                      bytes_mode=bool(getattr(alphabet, "is_bytes", False)), progress=config.show_progressbar)
+                      bytes_mode=bool(getattr(alphabet, "is_bytes", False)), progress=config.show_progressbar,
+                      decoding=decoding)
     if len(rejects):
         reasons = ", ".join(f"{reason}: {count}" for reason, count in rejects.counts().items())
         log.warning("%d of %d test samples were skipped (%s)", len(rejects), rejects.total, reasons)

@@ -19,9 +19,17 @@ import attrs
 
 from sttx.core.contract.errors import SttxError
 from sttx.core.training import checkpoints
+from sttx.core.training.distributed_input import continue_epoch
 from sttx.core.training.lr_schedule import LearningRateSchedule
 from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
-from sttx.core.training.run_setup import RunData, build_model_and_optimizer, describe_run, load_data, resolve_alphabet
+from sttx.core.training.run_setup import (
+    RunData,
+    build_model_and_optimizer,
+    describe_run,
+    load_data,
+    measure_features,
+    resolve_alphabet,
+)
 from sttx.core.training.run_state import LoopState, TrainResult
 from sttx.core.training.stopping import StopRequest
 
@@ -47,6 +55,7 @@ class Trainer:
         self.replicas = int(self.strategy.num_replicas_in_sync)
         self.config = attrs.evolve(config, dtype_policy=choose_policy(config.automatic_mixed_precision))
         self.registries, self.echo, self.stop = registries, echo, stop
+        self.decoding = test_decoding(self.config, registries)  # an unknown --decoder fails before training
         self.alphabet = resolve_alphabet(self.config)
         self.data: RunData = load_data(self.config, registries, self.alphabet, replicas=self.replicas,
                                        chief=self.role.chief)
@@ -106,7 +115,7 @@ class Trainer:
             if not c.train_files:
                 raise checkpoints.CheckpointError(
                     f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
-            self.measure_features()
+            measure_features(self.config, self.model, self.data.train)
             self.state.base_learning_rate = c.learning_rate
             return
         path = loaded.source.path
@@ -118,42 +127,13 @@ class Trainer:
             self.state.base_learning_rate = c.learning_rate
         elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
             self.state.base_learning_rate = self.learning_rate
-        if loaded.resumed:
-            self.reposition()
+        moved = ""  # a checkpoint trained at another global batch continues from the same sample position
+        if loaded.resumed and self.data.train is not None:
+            moved = continue_epoch(self.state, self.data.train, self.replicas, self.config.train_batch_size)
         where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
-        for note in loaded.notes:
+        for note in (moved, *loaded.notes) if moved else loaded.notes:
             self.echo(note)
-
-    @property
-    def global_batch(self) -> int:
-        """Samples per training step: --train_batch_size per replica times the replicas."""
-        return self.config.train_batch_size * self.replicas
-
-    def reposition(self) -> None:
-        """A checkpoint trained at another global batch: continue the epoch from the same sample position."""
-        from sttx.core.training.distributed_input import continue_epoch
-
-        if self.data.train is not None:
-            note = continue_epoch(self.state, self.data.train, self.replicas, self.config.train_batch_size)
-            if note:
-                self.echo(note)
-
-    def measure_features(self) -> None:
-        """A new run with --feature_norm: set the model's feature normalisation from the training set."""
-        from sttx.core.data import feature_stats
-        from sttx.core.training.acoustic_weights import FEATURE_NORM
-
-        if not self.config.feature_norm or self.data.train is None:
-            return
-        try:
-            layer = self.model.get_layer(FEATURE_NORM)
-        except ValueError:
-            raise SttxError(f"--feature_norm: the {self.config.model} model has no {FEATURE_NORM} layer") from None
-        train = self.data.train
-        mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], self.config.audio_sample_rate)
-        layer.set_weights([mean, scale])
-        log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())
 
     # -- steps -------------------------------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -171,7 +151,7 @@ class Trainer:
         self.restore()
         self.echo(describe_run(self.config, self.model, self.data, self.strategy))
         self.echo(describe(self.strategy, self.role, self.config.train_batch_size))
-        self.data.rejects.check(self.config.max_rejected)
+        self.data.rejects.check(self.config.max_rejected, self.config.data_files)
         dev = None
         stopped_early = False
         if self.data.train is not None:
@@ -200,7 +180,7 @@ class Trainer:
 
     def epochs(self) -> tuple[Any, bool]:
         """Run epochs from the restored position; returns the last dev evaluation and whether it stopped early."""
-        self.state.global_batch = self.global_batch
+        self.state.global_batch = self.config.train_batch_size * self.replicas
         dev = None
         if self.state.epoch > 0 and self.state.epoch >= self.config.epochs:
             # DeepSpeech trained --epochs more on every restart; exact resume needs it to count the whole run
@@ -213,7 +193,7 @@ class Trainer:
             meter = self.train_epoch(epoch)
             if meter is None:
                 return dev, False
-            self.data.rejects.check(self.config.max_rejected)
+            self.data.rejects.check(self.config.max_rejected, self.config.data_files)
             dev = self.evaluate_dev()
             self.echo(epoch_line(epoch + 1, meter, self.learning_rate, dev))
             self.record_epoch(meter, dev)
@@ -306,18 +286,22 @@ class Trainer:
             return None
         return self.evaluate_sets(self.data.dev, progress=self.config.show_progressbar)
 
-    def evaluate_sets(self, sets: dict[str, Any], *, progress: bool) -> Any:
-        """Evaluate the model on pipelines by file, reusing one compiled step."""
+    def evaluate_sets(self, sets: dict[str, Any], *, progress: bool, decoding: Any = None) -> Any:
+        """Evaluate the model on pipelines by file, reusing one compiled step (``decoding`` None: greedy)."""
         from sttx.core.evaluation import evaluator as evaluation
+        from sttx.core.evaluation.decoders import describe
 
         if self._eval_step is None:
             self._eval_step = evaluation.make_eval_step(self.model)
+        decoder = decoding.create(self.alphabet) if decoding is not None else None
+        parallel = decoding is not None and decoding.factory.parallel
         files = [evaluation.file_result(name, evaluation.evaluate_dataset(
                      self._eval_step, pipeline.for_epoch(0), self.alphabet, desc=Path(name).name,
-                     progress=progress), bytes_mode=self.alphabet.is_bytes)
+                     progress=progress, decoder=decoder, parallel=parallel), bytes_mode=self.alphabet.is_bytes)
                  for name, pipeline in sets.items()]
         return evaluation.EvaluationResult(files=tuple(files), report_count=self.config.report_count,
-                                           bytes_mode=self.alphabet.is_bytes)
+                                           bytes_mode=self.alphabet.is_bytes,
+                                           decoder=describe(decoder, decoding.name) if decoding else "")
 
     def record_epoch(self, meter: EpochMeter, dev: Any) -> None:
         """TensorBoard scalars of the epoch; the loop state moves to the next epoch's start."""
@@ -372,11 +356,21 @@ class Trainer:
         if best is not None and self.data.dev:
             checkpoints.restore(best, self.variables)
             self.echo(f"Testing with the best dev checkpoint {best}")
-        result = self.evaluate_sets(self.data.test, progress=self.config.show_progressbar)
+        result = self.evaluate_sets(self.data.test, progress=self.config.show_progressbar, decoding=self.decoding)
         self.echo(evaluation.format_report(result))
         if self.config.test_output_file:
             evaluation.write_test_output(result, self.config.test_output_file)
         return result
+
+
+def test_decoding(config: Any, registries: Any) -> Any:
+    """The decoder of --test_files (--decoder, else beam with --scorer_path, else greedy); None without tests."""
+    if not config.test_files:
+        return None
+    from sttx.core.contract.decoding import settings_of
+    from sttx.core.evaluation.decoders import choose_decoder
+
+    return choose_decoder(registries.decoders, config.decoder or None, settings_of(config))
 
 
 def train(config: Any, registries: Any, *, echo: Echo | None = None, stop: StopRequest | None = None) -> TrainResult:

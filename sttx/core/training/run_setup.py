@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import attrs
 
 from sttx.core.data.rejects import RejectLog
 from sttx.core.training.checkpoints import CheckpointMismatchError
+
+log = logging.getLogger(__name__)
 
 
 @attrs.define
@@ -132,3 +135,20 @@ def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
     return (f"sttx train: {config.model} model, {model.count_params():,} parameters (n_hidden {config.n_hidden}); "
             f"train {train}, dev {sizes(data.dev)}, test {sizes(data.test)}; "
             f"{device_text(strategy)}, {describe(config.dtype_policy)}")
+
+
+def measure_features(config: Any, model: Any, train: Any) -> None:
+    """A new run with --feature_norm: set the model's feature normalisation from the training set."""
+    from sttx.core.contract.errors import SttxError
+    from sttx.core.data import feature_stats
+    from sttx.core.training.acoustic_weights import FEATURE_NORM
+
+    if not config.feature_norm or train is None:
+        return
+    try:
+        layer = model.get_layer(FEATURE_NORM)
+    except ValueError:
+        raise SttxError(f"--feature_norm: the {config.model} model has no {FEATURE_NORM} layer") from None
+    mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], config.audio_sample_rate)
+    layer.set_weights([mean, scale])
+    log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())

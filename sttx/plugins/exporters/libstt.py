@@ -46,7 +46,8 @@ class _Metadata(ctypes.Structure):
     _fields_ = (("transcripts", ctypes.POINTER(_Candidate)), ("num_transcripts", ctypes.c_uint))
 
 
-def _child(lib_dir: str, model: str, wavs: list[str], beam_width: int, candidates: int, repeat: int) -> None:
+def _child(lib_dir: str, model: str, wavs: list[str], beam_width: int, candidates: int, repeat: int,
+           scorer: dict | None = None) -> None:
     """Runs in the child: load the libraries, transcribe each wav, print one JSON line per file."""
     import numpy as np
     import soundfile
@@ -62,6 +63,8 @@ def _child(lib_dir: str, model: str, wavs: list[str], beam_width: int, candidate
         return
     if beam_width > 0:
         stt.STT_SetModelBeamWidth(handle, ctypes.c_uint(beam_width))
+    if scorer is not None and not _enable_scorer(stt, handle, scorer):
+        return
     for wav in wavs:
         audio = np.ascontiguousarray(soundfile.read(wav, dtype="int16")[0])
         buffer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_short))
@@ -80,6 +83,18 @@ def _child(lib_dir: str, model: str, wavs: list[str], beam_width: int, candidate
         print(json.dumps({"path": wav, "candidates": rows, "seconds": seconds}), flush=True)
 
 
+def _enable_scorer(stt: ctypes.CDLL, handle: ctypes.c_void_p, scorer: dict) -> bool:
+    """STT_EnableExternalScorer, then the weights when given; prints the refusal as the error line."""
+    stt.STT_ErrorCodeToErrorMessage.restype = ctypes.c_char_p
+    status = stt.STT_EnableExternalScorer(handle, scorer["path"].encode())
+    if status == 0 and scorer.get("alpha") is not None:
+        status = stt.STT_SetScorerAlphaBeta(handle, ctypes.c_float(scorer["alpha"]), ctypes.c_float(scorer["beta"]))
+    if status != 0:
+        message = stt.STT_ErrorCodeToErrorMessage(status).decode()
+        print(json.dumps({"error": f"scorer {scorer['path']}: 0x{status:04x} {message}"}))
+    return status == 0
+
+
 def run_libstt(
     lib_dir: str | Path,
     model: str | Path,
@@ -90,19 +105,25 @@ def run_libstt(
     repeat: int = 1,
     cpus: set[int] | None = None,
     timeout: float = 600,
+    scorer: str | Path | None = None,
+    lm_alpha: float | None = None,
+    lm_beta: float | None = None,
 ) -> list[LibsttResult]:
     """Transcribe 16-bit wavs with libstt in a child process; LibsttError on a refusal, crash or error line.
 
     :param lib_dir: folder holding libstt.so and libkenlm.so (from the stt 1.4.0 wheel's ``stt/lib``)
     :param beam_width: override the model's beam width (0 keeps the exported one)
     :param cpus: pin the child to these CPUs (benchmarks use one core)
+    :param scorer: an external scorer to enable (STT_EnableExternalScorer); a refusal is a LibsttError
+    :param lm_alpha: with ``lm_beta``, the scorer weights (STT_SetScorerAlphaBeta); None keeps the scorer's defaults
     """
     code = (
         "import json,sys,os; from sttx.plugins.exporters.libstt import _child; a=json.loads(sys.argv[1]);"
         "os.sched_setaffinity(0, a.pop('cpus')) if a.get('cpus') else a.pop('cpus', None); _child(**a)"
     )
     args = {"lib_dir": str(lib_dir), "model": str(model), "wavs": [str(w) for w in wavs], "beam_width": beam_width,
-            "candidates": candidates, "repeat": repeat, "cpus": sorted(cpus) if cpus else None}
+            "candidates": candidates, "repeat": repeat, "cpus": sorted(cpus) if cpus else None,
+            "scorer": None if scorer is None else {"path": str(scorer), "alpha": lm_alpha, "beta": lm_beta}}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[3]), *sys.path])}
     done = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True,
                           timeout=timeout, env=env, check=False)

@@ -7,6 +7,7 @@ import logging
 import types
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -85,12 +86,25 @@ def test_hook_register_sample_formats(test_pm, tmp_path):
     assert [sample.transcript for sample in sample_format.read(path)] == ["one", "two"]
 
 
+def test_hook_register_decoders(test_pm):
+    from sttx.core.contract.decoding import DecodeSettings
+    from sttx.core.data.alphabet import load_alphabet
+
+    alphabet = load_alphabet()
+    factory = test_pm.registries().decoders.get("loudest")
+    decoder = factory.create(DecodeSettings(), alphabet)
+    log_probs = np.full((4, alphabet.n_classes), -5.0, np.float32)
+    log_probs[:, alphabet.encode("q")[0]] = -0.1
+    assert decoder.decode(log_probs)[0].text == "q"
+    assert not factory.uses_scorer and test_pm.registries().decoders.provider("loudest") == TESTPLUGIN
+
+
 def test_hook_register_commands(test_pm):
     result = CliRunner().invoke(build_cli(test_pm), ["hello", "sttx"])
     assert result.exit_code == 0
     assert result.output == "hello sttx\n"
     (row,) = describe_plugins(test_pm)
-    assert row["registered"]["commands"] == ["hello"]
+    assert row["registered"]["commands"] == ["boom", "hello"]
 
 
 def test_plugin_whose_command_hook_raises_leaves_the_cli_working(monkeypatch):
