@@ -1,17 +1,16 @@
 """Scaling overhead: training samples/s of 2 replicas against 1 device at the same global batch.
 
-Run: ``nice .venv/bin/python bench/scale.py [--n_hidden 512] [--global_batch 8] [--epochs 3]``
+Run: ``nice .venv/bin/python bench/scale.py [--n_hidden 512] [--global_batch 8] [--epochs 3] [--rounds 2]``
 
 Three ``sttx train`` runs on the shipped sample corpus (each clip twice per epoch), global batch the same in all:
   one       OneDeviceStrategy, batch G
   mirrored  MirroredStrategy over 2 logical CPU devices (--cpu_devices 2), G/2 per replica
   2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each
 The figure of a run is the mean samples/s of its epochs after the first (tracing and start-up excluded), as the
-run's own epoch lines report it; the single-device run is repeated last, and the ratios are also given against
-the mean of both single-device runs (on a shared machine the load moves between runs). All replicas share this
-machine's cores, so the ratio measures what distribution
-costs (splitting, all-reduce, synchronisation), not a speed-up: targets are >= 0.9x (mirrored) and >= 0.8x
-(2 workers).
+run's own epoch lines report it. The three runs are repeated in rounds (--rounds) and each ratio is taken within
+its round, then the median: the load of a shared machine drifts between runs. All replicas share this
+machine's cores, so the ratio measures what distribution costs (splitting, all-reduce, synchronisation), not a
+speed-up: targets are >= 0.9x (mirrored) and >= 0.8x (2 workers).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,31 +75,36 @@ def two_workers(args: argparse.Namespace, directory: Path) -> float:
     return rate(outputs[0])
 
 
+def one_round(args: argparse.Namespace, root: Path) -> tuple[float, float, float]:
+    """samples/s of one device, mirrored and 2 workers, run back to back (the load of a shared machine drifts)."""
+    g = args.global_batch
+    one = rate(finished(run(command(args, root / "one", ["--strategy", "one"], g))))
+    mirrored = rate(finished(run(command(args, root / "mirrored", ["--strategy", "mirrored", "--cpu_devices", "2"],
+                                         g // 2))))
+    workers = two_workers(args, root / "workers")
+    print(f"  one device x {g}: {one:.2f}, mirrored 2 x {g // 2}: {mirrored:.2f} ({mirrored / one:.2f}x), "
+          f"2 workers x {g // 2}: {workers:.2f} ({workers / one:.2f}x) samples/s", flush=True)
+    return one, mirrored, workers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n_hidden", type=int, default=512)
     parser.add_argument("--global_batch", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    g = args.global_batch
-    with tempfile.TemporaryDirectory(prefix="sttx-scale-") as tmp:
-        root = Path(tmp)
-        one = rate(finished(run(command(args, root / "one", ["--strategy", "one"], g))))
-        print(f"one device, batch {g}: {one:.2f} samples/s", flush=True)
-        mirrored = rate(finished(run(command(args, root / "mirrored", ["--strategy", "mirrored", "--cpu_devices",
-                                                                        "2"], g // 2))))
-        print(f"mirrored, 2 logical CPUs x {g // 2}: {mirrored:.2f} samples/s = {mirrored / one:.2f}x "
-              "(target >= 0.9x)", flush=True)
-        workers = two_workers(args, root / "workers")
-        print(f"2 worker processes x {g // 2}: {workers:.2f} samples/s = {workers / one:.2f}x (target >= 0.8x)",
-              flush=True)
-        # the machine may be shared: a second single-device run after the others shows how much the load moved
-        again = rate(finished(run(command(args, root / "again", ["--strategy", "one"], g))))
-        base = (one + again) / 2
-        print(f"one device again: {again:.2f} samples/s; against the mean of both ({base:.2f}): mirrored "
-              f"{mirrored / base:.2f}x, 2 workers {workers / base:.2f}x")
-    print(f"n_hidden {args.n_hidden}, global batch {g}, {args.epochs} epochs of the sample corpus twice over, "
-          f"{os.cpu_count()} cores")
+    rounds = []
+    for number in range(args.rounds):
+        with tempfile.TemporaryDirectory(prefix="sttx-scale-") as tmp:
+            print(f"round {number + 1}:", flush=True)
+            rounds.append(one_round(args, Path(tmp)))
+    one, mirrored, workers = (statistics.median(column) for column in zip(*rounds, strict=True))
+    print(f"medians: one device {one:.2f} samples/s; mirrored over 2 logical CPUs {mirrored:.2f} = "
+          f"{statistics.median(r[1] / r[0] for r in rounds):.2f}x (target >= 0.9x); 2 worker processes "
+          f"{workers:.2f} = {statistics.median(r[2] / r[0] for r in rounds):.2f}x (target >= 0.8x)")
+    print(f"n_hidden {args.n_hidden}, global batch {args.global_batch}, {args.epochs} epochs of the sample corpus "
+          f"twice over, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
