@@ -93,7 +93,7 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--collective_timeout", 0.0, click.FloatRange(min=0), "Seconds a multi-worker all-reduce may wait for the "
      "other workers before the run fails (0: TensorFlow's health checks only)."),
     ("--data_service", "", click.STRING, "grpc://HOST:PORT of a tf.data service dispatcher (sttx data serve) that "
-     "decodes, augments and computes the features."),
+     "reads a sharded corpus, decodes it and computes the features (no --augment)."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (
