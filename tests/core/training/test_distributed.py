@@ -202,7 +202,9 @@ def cli_worker(config: dict[str, Any], env: dict[str, str], log: Path) -> subpro
 def test_a_killed_worker_makes_the_other_exit_with_one_line(tmp_path, six) -> None:
     config = settings(tmp_path / "mw", six, strategy="multi_worker", epochs=50, collective_timeout=30)
     logs = [tmp_path / "chief.log", tmp_path / "worker.log"]
-    workers = [cli_worker(config, env, logs[i]) for i, env in enumerate(cluster_env(2))]
+    scratch = tmp_path / "tmp"  # the killed worker cannot remove its scratch dir: keep it out of /tmp
+    scratch.mkdir()
+    workers = [cli_worker(config, {**env, "TMPDIR": str(scratch)}, logs[i]) for i, env in enumerate(cluster_env(2))]
     try:
         deadline = time.monotonic() + 600
         while "Epoch 1 |" not in logs[0].read_text() and time.monotonic() < deadline:
