@@ -35,6 +35,8 @@ def data_group() -> None:
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate of the written audio.")
 @bool_option("--absolute_paths", help="Write absolute audio paths into a CSV/JSONL target.")
+@option("--shards", type=click.IntRange(min=1), default=None,
+        help="TFRecord shards of a .shards.json target (sample i goes to shard i mod N) [default: 1].")
 @bool_option("--show_progressbar", default=True, help="Show a progress bar on a terminal.")
 @click.pass_context
 def convert_command(
@@ -46,15 +48,18 @@ def convert_command(
     jobs: int,
     audio_sample_rate: int,
     absolute_paths: bool,
+    shards: int | None,
     show_progressbar: bool,
 ) -> None:
-    """Convert SOURCES (CSV/SDB/JSONL, comma lists allowed) into TARGET, its format chosen by extension.
+    """Convert SOURCES (CSV/SDB/JSONL/shards, comma lists allowed) into TARGET, its format chosen by extension.
 
-    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself.
+    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself;
+    a .shards.json target is an index beside --shards TFRecord files (for multi-worker training).
     """
     from sttx.core.data.convert import convert
 
-    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None}
+    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None,
+               "shards": shards}
     formats = plugin_manager(ctx).registries().sample_formats
     summary = convert(
         sources,
@@ -66,6 +71,28 @@ def convert_command(
         progress=_progress(show_progressbar),
     )
     click.echo(summary.format())
+
+
+@data_group.command("serve")
+@bool_option("--dispatcher", help="Run the tf.data service dispatcher (one per cluster).")
+@bool_option("--worker", help="Run a tf.data service worker (as many as the input needs).")
+@option("--port", type=click.IntRange(0, 65535), default=5050, help="Port to serve on (0: any free one).")
+@option("--dispatcher_address", default="", help="A worker's dispatcher, HOST:PORT.")
+@option("--worker_address", default="", help="HOST:PORT the dispatcher reaches this worker at [default: "
+        "localhost:PORT].")
+def serve_command(dispatcher: bool, worker: bool, port: int, dispatcher_address: str, worker_address: str) -> None:
+    """Serve the training input on tf.data service: `sttx train --data_service grpc://HOST:PORT` then decodes,
+    computes features and batches there (sharded corpora only; see docs/cluster.md)."""
+    if dispatcher == worker:
+        raise UsageError("give exactly one of --dispatcher and --worker")
+    from sttx.core.data.service import start_server
+    from sttx.core.tf_runtime import load_tensorflow
+
+    load_tensorflow()
+    role = "dispatcher" if dispatcher else "worker"
+    server = start_server(role, port=port, dispatcher=dispatcher_address, worker_address=worker_address)
+    click.echo(f"tf.data service {role} serving on port {port}" + (f" for {dispatcher_address}" if worker else ""))
+    server.join()
 
 
 @data_group.command("alphabet")

@@ -15,6 +15,7 @@ from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
+from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
@@ -89,6 +90,15 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--test_output_file", "", click.Path(dir_okay=False), "Write every test sample's result to this JSON file."),
     ("--export_dir", "", click.Path(file_okay=False),
      "Export the trained model (tflite) into this dir after training."),
+    ("--strategy", "auto", click.Choice(STRATEGIES),
+     "tf.distribute strategy: one device, mirrored (this machine's GPUs), multi_worker (TF_CONFIG); auto: "
+     "mirrored with several GPUs, multi_worker under a TF_CONFIG cluster, else one."),
+    ("--cpu_devices", 0, _INT, "Split the CPU into N logical devices (N replicas with --strategy mirrored): to "
+     "try a distributed setup without GPUs."),
+    ("--collective_timeout", 0.0, click.FloatRange(min=0), "Seconds a multi-worker all-reduce may wait for the "
+     "other workers before the run fails (0: TensorFlow's health checks only)."),
+    ("--data_service", "", click.STRING, "grpc://HOST:PORT of a tf.data service dispatcher (sttx data serve) that "
+     "reads a sharded corpus, decodes it and computes the features (no --augment)."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (
@@ -105,6 +115,8 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
     ("--reduce_lr_on_plateau", False, "Reduce the learning rate when the dev loss stalls."),
     ("--early_stop", False, "Stop when the dev loss stalls."),
     ("--show_progressbar", True, "Progress bars on a terminal."),
+    ("--use_allow_growth", True, "Let TensorFlow grow its GPU memory as needed instead of taking it all."),
+    ("--train_cudnn", False, "Use Keras's cuDNN-compatible LSTM (fast on a GPU; same weights as the default)."),
 )
 
 #: DeepSpeech flags accepted so its command lines run unchanged; the export ones go to the exporter, the
@@ -118,7 +130,6 @@ COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_contact_info", "", click.STRING), ("--export_license", "", click.STRING),
     ("--export_language", "", click.STRING), ("--export_description", "", click.STRING),
     ("--load_cudnn", False, click.BOOL),
-    ("--train_cudnn", False, click.BOOL), ("--use_allow_growth", False, click.BOOL),
     ("--log_placement", False, click.BOOL), ("--inter_op_parallelism_threads", 0, _INT),
     ("--intra_op_parallelism_threads", 0, _INT), ("--feature_win_len", 32, _COUNT),
     ("--feature_win_step", 20, _COUNT), ("--read_buffer", "1MB", click.STRING),
@@ -216,7 +227,7 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     click.echo(f"FINISHED training: {result.epochs_completed} epochs, global step {result.global_step}, "
                f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
                                             if result.nan_skipped else ""))
-    if config.export_dir:
+    if config.export_dir and result.chief:
         _export(ctx, config, export_settings, tflite_by_default="export_tflite" not in explicit)
     if sample and result.test is not None:
         click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "

@@ -41,6 +41,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.formats.csv_format",
     "sttx.plugins.formats.sdb",
     "sttx.plugins.formats.jsonl",
+    "sttx.plugins.formats.shards",
     "sttx.cli.data",
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",

@@ -10,6 +10,7 @@ windowed, as the model applies the context windows; or e.g. 80 log-mel),
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,6 +74,7 @@ class EpochDatasets:
         self.ordered = bucketing.sorted_indices(candidates, keys, reverse=settings["reverse"], limit=settings["limit"])
         self.chains = split_chains(settings["augmentations"] if self.train else ())
         self.cache = self._make_cache()
+        self._run_token = uuid.uuid4().hex[:12]  # service job names are unique per run
 
     @property
     def copies(self) -> int:
@@ -114,18 +116,38 @@ class EpochDatasets:
         """Elements in one epoch as planned: kept samples (after ``limit``) times their copies."""
         return len(self.ordered) * self.copies
 
-    def for_epoch(self, epoch: int, skip_batches: int = 0) -> Any:
-        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches."""
+    def for_epoch(self, epoch: int, skip_batches: int = 0, share: tuple[int, int] = (0, 1)) -> Any:
+        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches.
+
+        ``share=(r, R)`` gives replica r's slice of every planned batch (see ``Plan.share``): one element per
+        planned batch, empty ones included, so that R replicas always step together.
+        """
         import tensorflow as tf
 
+        part, parts = share
+        service = self.settings["data_service"] if self.train else ""
+        if service:
+            from sttx.core.data.service import service_batches
+
+            if self.cache is not None:
+                from sttx.core.contract.errors import UsageError
+
+                raise UsageError("--feature_cache and --data_service exclude each other")
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
+            job = f"sttx-{self._run_token}-epoch{epoch}-skip{skip_batches}-share{part}of{parts}"
+            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1).prefetch(
+                tf.data.AUTOTUNE)
         if self.cache is None:
-            plan = self.plan(epoch).skip(skip_batches)
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
-        else:
+        else:  # one cache per replica share, each replaying its own slice of the same unshuffled plan
+            cache = self.cache if parts == 1 else FeatureCache(f"{self.cache.path}-replica{part}of{parts}",
+                                                               self.cache.cache_for_epochs)
             plan = bucketing.plan_epoch(self.ordered, self.settings["batch_size"], copies=self.copies)
-            elements = self._elements(plan, epoch).cache(self.cache.prepare(epoch, self._fingerprint(plan)))
-        width = int(plan.sizes.max()) if len(plan.sizes) else 1
-        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width)
+            plan = plan.share(part, parts)
+            elements = self._elements(plan, epoch).cache(cache.prepare(epoch, self._fingerprint(plan)))
+        width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
+        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width, keep_empty=parts > 1)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
             if self.shuffles and buffer > 1:
@@ -229,6 +251,7 @@ def make_dataset(
     num_parallel_calls: int | None = None,
     front_end: FrontEnd = DEEPSPEECH_FRONT_END,
     time_reduction: int = 1,
+    data_service: str = "",
 ) -> EpochDatasets:
     """Build the input pipeline of ``refs`` (SampleRefs) labelled with ``alphabet``.
 
@@ -240,7 +263,8 @@ def make_dataset(
     to ``train``. ``feature_cache`` (training only) caches the MFCC with tf.data, rebuilt every
     ``cache_for_epochs`` epochs (0: never). ``num_parallel_calls`` None means AUTOTUNE. ``front_end`` is the
     model's (DeepSpeech's MFCC by default) and ``time_reduction`` its feature frames per output frame, which the
-    CTC length check counts with.
+    CTC length check counts with. ``data_service`` (grpc://HOST:PORT) makes the training batches on tf.data
+    service workers (sttx.core.data.service).
     """
     if batch_size < 1:
         from sttx.core.contract.errors import UsageError

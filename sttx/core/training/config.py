@@ -10,6 +10,7 @@ import attrs
 from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
 from sttx.core.training.checkpoint_dirs import check_dir_flags
+from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
 
 LOAD_TRAIN = ("auto", "last", "best", "init")
@@ -127,6 +128,13 @@ class TrainConfig:
     early_stop: bool = False
     es_epochs: int = attrs.field(default=25, validator=_positive)
     es_min_delta: float = 0.05
+    # distribution and devices
+    strategy: str = attrs.field(default="auto", validator=attrs.validators.in_(STRATEGIES))
+    cpu_devices: int = attrs.field(default=0, validator=_non_negative)
+    collective_timeout: float = attrs.field(default=0.0, validator=_non_negative)
+    data_service: str = ""
+    use_allow_growth: bool = True
+    train_cudnn: bool = False
     # reporting
     log_level: int = 1
     show_progressbar: bool = True
