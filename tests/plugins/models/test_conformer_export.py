@@ -70,8 +70,9 @@ def test_exports_match_the_checkpoint_and_transcribe_a_long_recording(checkpoint
 
     registries = pm_module.registries()
     # --export_tflite's default becomes the whole-utterance .tflite; each export is parity-checked as written
-    result = export_model(str(checkpoint), {"export_file_name": "conformer"}, tmp_path / "float",
-                          ["tflite", "savedmodel"], registry=registries.exporters, tflite_by_default=True)
+    float_settings = {"export_file_name": "conformer", "export_quantize": False}
+    result = export_model(str(checkpoint), float_settings, tmp_path / "float", ["tflite", "savedmodel"],
+                          registry=registries.exporters, tflite_by_default=True)
     assert sorted(result.files) == ["savedmodel", "tflite_offline"]
     export_model(str(checkpoint), {"export_file_name": "conformer", "export_quantize": True}, tmp_path / "int8",
                  ["tflite_offline"], registry=registries.exporters)
