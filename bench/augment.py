@@ -1,10 +1,14 @@
-"""Benchmark: the six sample-domain augmentations at p=1, chained, against audiomentations' nearest equivalents.
+"""Benchmark: each sample-domain augmentation alone against its audiomentations peer, the codec against bare opuslib.
 
 Run: ``.venv/bin/python bench/augment.py [--seconds 60] [--rounds 3]``. The process is pinned to one core, so
-the figures are audio-seconds per second per core ("x real time"). audiomentations (and fast-mp3-augment for its
-Mp3Compression) are bench-only dependencies: ``.venv/bin/pip install audiomentations fast-mp3-augment``; without
-them their column is skipped. Each figure is the best of ``--rounds`` passes over the same clips, timed by the
-process's CPU time (``--clock cpu``, the default: steady on a shared host) or by the wall clock (``--clock wall``).
+the figures are audio-seconds per second per core ("x real time"). Each link (overlay, reverb, gaps, resample,
+codec, volume) runs alone at p=1 against audiomentations' nearest equivalent; the codec also runs against a bare
+opuslib encode + decode of the same audio with the same settings (rate, bitrate, complexity, 60 ms frames), the
+floor any Opus round trip through opuslib has: the target is sttx's codec time <= 1.1 x that. The whole chain (all
+six at p=1, in order) and the chain without the codec close the table. audiomentations (and fast-mp3-augment for
+its Mp3Compression) are bench-only dependencies: ``.venv/bin/pip install audiomentations fast-mp3-augment``;
+without them their column is skipped. Each figure is the best of ``--rounds`` passes over the same clips, timed by
+the process's CPU time (``--clock cpu``, the default: steady on a shared host) or by the wall clock (``--clock wall``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 RATE = 16000
+BITRATE = 32000  # bit/s, for the codec and (in kbit/s) for Mp3Compression
+COMPLEXITY = 0  # sttx's default Opus encoder complexity
 SENTENCES = [
     "the quick brown fox jumps over the lazy dog",
     "speech recognition needs a lot of varied training data",
@@ -85,7 +91,10 @@ def best_time(
     return best
 
 
-def sttx_steps(noise: Path) -> dict[str, Callable[[np.ndarray, int], object]]:
+Step = Callable[[np.ndarray, int], object]
+
+
+def sttx_steps(noise: Path) -> dict[str, Step]:
     from sttx.core.contract.augmentation import apply_chain
     from sttx.core.contract.plugins import get_plugin_manager
 
@@ -95,12 +104,12 @@ def sttx_steps(noise: Path) -> dict[str, Callable[[np.ndarray, int], object]]:
         "reverb": "reverb[delay=20,decay=10]",
         "gaps": "gaps[n=3,size=50]",
         "resample": "resample[rate=8000]",
-        "codec": "codec[bitrate=32000]",
+        "codec": f"codec[bitrate={BITRATE},complexity={COMPLEXITY}]",
         "volume": "volume[dbfs=-6]",
     }
     augmentations = {name: registry.parse(text) for name, text in specs.items()}
 
-    def runner(chain: list) -> Callable[[np.ndarray, int], object]:
+    def runner(chain: list) -> Step:
         return lambda clip, index: apply_chain(chain, clip, sample_rate=RATE, clock=0.5, seed=1, epoch=0, index=index)
 
     steps = {name: runner([(0, aug)]) for name, aug in augmentations.items()}
@@ -109,7 +118,7 @@ def sttx_steps(noise: Path) -> dict[str, Callable[[np.ndarray, int], object]]:
     return steps
 
 
-def audiomentations_steps(noise: Path, ir_path: Path) -> dict[str, Callable[[np.ndarray, int], object]] | None:
+def audiomentations_steps(noise: Path, ir_path: Path) -> dict[str, Step] | None:
     try:
         import audiomentations as am
     except ImportError:
@@ -121,10 +130,10 @@ def audiomentations_steps(noise: Path, ir_path: Path) -> dict[str, Callable[[np.
         "reverb": am.ApplyImpulseResponse(ir_path, p=1.0),
         "gaps": am.TimeMask(0.01, 0.2, p=1.0),
         "resample": lambda clip, sample_rate: up(down(clip, sample_rate), 8000),
-        "codec": am.Mp3Compression(32, 32, p=1.0),
+        "codec": am.Mp3Compression(BITRATE // 1000, BITRATE // 1000, p=1.0),
         "volume": am.Normalize(p=1.0),
     }
-    steps: dict[str, Callable[[np.ndarray, int], object]] = {
+    steps: dict[str, Step] = {
         name: (lambda clip, index, transform=transform: transform(clip, RATE)) for name, transform in transforms.items()
     }
 
@@ -139,6 +148,34 @@ def audiomentations_steps(noise: Path, ir_path: Path) -> dict[str, Callable[[np.
     return steps
 
 
+def bare_opuslib(clip: np.ndarray, index: int) -> np.ndarray:
+    """opuslib's own Encoder/Decoder, sttx's codec settings, no delay compensation: the floor of a round trip."""
+    import opuslib
+
+    from sttx.plugins.augment.codec import FRAME_MS
+
+    encoder = opuslib.Encoder(RATE, 1, opuslib.APPLICATION_AUDIO)
+    encoder.bitrate, encoder.complexity = BITRATE, COMPLEXITY
+    decoder = opuslib.Decoder(RATE, 1)
+    frame = RATE * FRAME_MS // 1000
+    padded = np.zeros(-(-len(clip) // frame) * frame, dtype=np.float32)
+    padded[: len(clip)] = clip
+    pcm = [decoder.decode_float(encoder.encode_float(padded[start : start + frame].tobytes(), frame), frame)
+           for start in range(0, len(padded), frame)]
+    return np.frombuffer(b"".join(pcm), dtype=np.float32)
+
+
+PEERS = {"overlay": "AddBackgroundNoise", "reverb": "ApplyImpulseResponse", "gaps": "TimeMask",
+         "resample": "Resample to 8 kHz and back", "codec": "Mp3Compression", "volume": "Normalize",
+         "chain": "the six above, chained", "no codec": "the chain without Mp3Compression"}
+
+
+def row(name: str, ours: float, peer: str, theirs: float | None) -> str:
+    """One table row: x real time of both and sttx's speed over the peer's."""
+    other = f"{theirs:9.0f} {ours / theirs:6.2f}" if theirs else f"{'-':>9} {'-':>6}"
+    return f"{name:<9} {ours:9.0f}  {peer:<33} {other}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="audio to process per pass")
@@ -150,19 +187,26 @@ def main() -> None:
         clips = make_clips(Path(folder), args.seconds)
         noise, ir_path = make_noise_and_ir(Path(folder))
         total = sum(len(clip) for clip in clips) / RATE
-        ours, theirs = sttx_steps(noise), audiomentations_steps(noise, ir_path)
-        for steps in (ours, theirs or {}):  # warm caches (decoded noise, IR, filter designs)
-            for step in steps.values():
-                step(clips[0], 0)
+        ours, theirs = sttx_steps(noise), audiomentations_steps(noise, ir_path) or {}
+        for step in [*ours.values(), *theirs.values(), bare_opuslib]:  # warm caches (decoded noise, IR, filters)
+            step(clips[0], 0)
         clock = time.process_time if args.clock == "cpu" else time.perf_counter
+
+        def speed(step: Step) -> float:
+            return total / best_time(step, clips, args.rounds, clock)
+
         print(f"{len(clips)} clips, {total:.1f} s of audio, CPU {cpu}, best of {args.rounds}, {args.clock} time")
-        print(f"{'augmentation':<10} {'sttx x RT':>10} {'audiomentations x RT':>22} {'ratio':>7}")
+        print(f"{'link':<9} {'sttx xRT':>9}  {'peer (audiomentations)':<33} {'peer xRT':>9} {'ratio':>6}")
+        codec = 0.0
         for name in ours:
-            rate = total / best_time(ours[name], clips, args.rounds, clock)
-            other = total / best_time(theirs[name], clips, args.rounds, clock) if theirs else None
-            columns = f"{rate:10.0f} " + (f"{other:22.0f} {rate / other:7.2f}" if other else f"{'-':>22} {'-':>7}")
-            print(f"{name:<10} {columns}")
-    print("chain: all six at p=1 in order; no codec: the chain without codec / Mp3Compression")
+            figure = speed(ours[name])
+            codec = figure if name == "codec" else codec
+            print(row(name, figure, PEERS[name], speed(theirs[name]) if theirs else None))
+        opus = speed(bare_opuslib)
+        print(row("codec", codec, "opuslib: bare encode + decode", opus))
+        verdict = "met" if opus / codec <= 1.1 else "NOT met"
+        print(f"ratio: sttx speed / peer speed. codec time / bare opuslib time = {opus / codec:.2f} "
+              f"(target <= 1.10: {verdict}); opus at {BITRATE} bit/s, complexity {COMPLEXITY}, {RATE} Hz")
 
 
 if __name__ == "__main__":

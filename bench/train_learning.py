@@ -1,6 +1,7 @@
 """Benchmark (c), learning: train on a synthesized corpus for a wall-time budget, then score unseen voices + sentences.
 
-Run through ``bench/train.py --part c [--minutes 20] [--workdir DIR] [--train_clips N] [extra sttx train flags]``.
+Run through ``bench/train.py --part c [--minutes 20] [--workdir DIR] [--train_clips N] [--model deepspeech|conformer|
+both] [extra sttx train flags]`` (bench/train_models.py holds each model's flags and the comparison table).
 
 The corpus comes from the espeak importer: the shipped sentences are shuffled once and split 500 / 100, and the
 voices are split too. ``--split speakers`` (the default) holds out six voice variants (espeak-ng's speaker timbres:
@@ -157,7 +158,7 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     """Synthesize (untimed), train for the budget, evaluate; print figures and the ratio to the target."""
     import tempfile
 
-    from sttx.core.evaluation.evaluator import format_report
+    from train_models import MODELS, print_table
 
     parser = argparse.ArgumentParser(prog="bench/train.py --part c")
     parser.add_argument("--train_clips", type=int, default=12000)
@@ -169,12 +170,14 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     parser.add_argument("--mixed_sentences", type=int, default=None,
                         help="training clips that say new sentences of the training sentences' fragments and "
                              "invented words (bench/mixed_text.py) [default: half of --train_clips]")
+    parser.add_argument("--model", choices=[*MODELS, "both"], default="deepspeech",
+                        help="the model trained; both: one after the other, same corpus, budget and dev set")
     known, train_extra = parser.parse_known_args(extra)
     if known.mixed_sentences is None:
         known.mixed_sentences = known.train_clips // 2
     if not 0 <= known.mixed_sentences <= known.train_clips:
         parser.error(f"--mixed_sentences {known.mixed_sentences}: expected 0 to --train_clips ({known.train_clips})")
-    if args.n_hidden != 2048:  # bench/train.py's own --n_hidden (for a and b) applies to the trained model too
+    if args.n_hidden != 2048 and known.model == "deepspeech":  # bench/train.py's --n_hidden (a, b) applies too
         train_extra = ["--n_hidden", str(args.n_hidden), *train_extra]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="sttx-bench-c-"))
     voices = train_voices(known.split)
@@ -187,14 +190,30 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
     print(f"(c) learning: {known.train_clips} train clips ({corpus_hours(train_csv):.2f} h, {speakers}), "
           f"{known.dev_clips} dev clips ({len(DEV_VOICES)} voices of unseen {unseen}, {DEV_SENTENCES} "
           f"unseen sentences) in {workdir} (synthesis {synth:.0f} s, untimed)")
-    checkpoint_dir = workdir / "checkpoints"
+    results = {}
+    for model in (MODELS if known.model == "both" else (known.model,)):
+        results[model] = train_and_score(model, args, known, train_extra, workdir, train_csv, dev_csv)
+    if len(results) > 1:
+        print(f"(c) models compared on the same corpus, dev set and {args.minutes:g}-minute budget each:")
+        print_table(results)
+
+
+def train_and_score(model: str, args: argparse.Namespace, known: argparse.Namespace, train_extra: list[str],
+                    workdir: Path, train_csv: Path, dev_csv: Path) -> dict[str, Any]:
+    """Train ``model`` for the budget, print its figures, and return them for the comparison table."""
+    from train_models import EPOCH_SECONDS, flops_per_second, model_flags, read_log
+
+    from sttx.core.evaluation.evaluator import format_report
+
+    suffix = "" if model == "deepspeech" else f"-{model}"  # deepspeech keeps the paths of earlier runs
+    checkpoint_dir, log_path = workdir / f"checkpoints{suffix}", workdir / f"train{suffix}.log"
+    flags = model_flags(model, TRAIN_FLAGS)
+    epochs = max(1, round(args.minutes * 60 / (EPOCH_SECONDS[model] * known.train_clips / 12000)))
     command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
-               "--checkpoint_dir", str(checkpoint_dir), *TRAIN_FLAGS,
-               "--epochs", str(max(1, round(args.minutes * 60 / EPOCH_SECONDS))), *train_extra]
+               "--checkpoint_dir", str(checkpoint_dir), *flags, "--epochs", str(epochs), *train_extra]
     print("  " + " ".join(command[2:]), flush=True)
-    seconds = train_for(args.minutes, command, workdir / "train.log")
-    epochs = epochs_done(checkpoint_dir)
-    print(f"  trained {seconds / 60:.1f} min of wall time, {epochs} epochs; log {workdir / 'train.log'}")
+    seconds = train_for(args.minutes, command, log_path)
+    print(f"  trained {seconds / 60:.1f} min of wall time, {epochs_done(checkpoint_dir)} epochs; log {log_path}")
     # the figure is the model as the budget left it: no choice among checkpoints by their score on this dev set
     dev = score(dev_csv, checkpoint_dir)
     train = score(train_csv, checkpoint_dir, limit=known.dev_clips)
@@ -206,3 +225,5 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
         print(f"  (the best-dev checkpoint, which sttx would test with: dev CER {best.cer:.1%}, WER {best.wer:.1%})")
     print(f"  ratio dev CER / target = {dev.cer / TARGET_CER:.2f} (<= 1 meets CER <= {TARGET_CER:.0%}); "
           f"baseline CER {BASELINE_CER:.0%} WER {BASELINE_WER:.0%} -> x{BASELINE_CER / max(dev.cer, 1e-9):.2f}")
+    return {**read_log(log_path), "flops": flops_per_second(model, [*flags, *train_extra]), "cer": dev.cer,
+            "wer": dev.wer}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sttx.core.contract.plugins import SttxPluginManager, get_plugin_manager
@@ -36,3 +38,11 @@ def kenlm_tools():
             pytest.skip(f"KenLM's tools are not built and {', '.join(missing)} is missing to compile them")
         tools = ensure_tools()
     return tools
+
+
+@pytest.fixture(autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ``$XDG_DATA_HOME`` per test: runs without --checkpoint_dir write there, never into the user's own."""
+    path = tmp_path_factory.mktemp("xdg-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(path))
+    return path

@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 
 import sttx
-from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
+from sttx.api import Augmentation, AugmentContext, param
 
 _PUNCTUATION = re.compile(r"[.,;:?!\"()\[\]{}«»„“”]")
 _PUNCTUATION_DE = re.compile(r"[.,;:?!\"()\[\]{}«»„“”‚‘…–—/]")

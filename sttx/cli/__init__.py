@@ -8,7 +8,10 @@ import sys
 import click
 
 from sttx import __version__
+from sttx.cli import internal_errors
+from sttx.cli.absl_flags import adopt
 from sttx.cli.base import SttxGroup
+from sttx.cli.options import option
 from sttx.cli.plugins import plugins_command
 from sttx.core.contract.errors import SttxError
 from sttx.core.contract.plugins import SttxPluginManager, get_plugin_manager
@@ -21,14 +24,18 @@ def build_cli(pm: SttxPluginManager) -> click.Group:
 
     @click.group(cls=SttxGroup, context_settings=CONTEXT_SETTINGS)
     @click.version_option(__version__, "--version", prog_name="sttx")
+    @option("--log_level", type=click.IntRange(0, 3), default=None,
+            help="0 DEBUG (and tracebacks of internal errors), 1 INFO, 2 WARN, 3 ERROR [default: WARN].")
     @click.pass_context
-    def cli(ctx: click.Context) -> None:
+    def cli(ctx: click.Context, log_level: int | None) -> None:
         """Train speech-to-text models (DeepSpeech/Coqui STT lineage) with plugins."""
         ctx.obj = pm
+        if log_level is not None:  # DeepSpeech's scale: 0 DEBUG ... 3 ERROR
+            logging.getLogger("sttx").setLevel(logging.DEBUG + 10 * log_level)
 
     cli.add_command(plugins_command)
     pm.add_commands(cli)
-    return cli
+    return adopt(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,5 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         cli = build_cli(pm)
     except SttxError as error:
         click.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    except Exception as error:  # a built-in plugin broke while loading: still one line, traceback on request
+        args = sys.argv[1:] if argv is None else argv
+        internal_errors.render(error, None, debug=internal_errors.debug_requested(args)).show()
         sys.exit(1)
     cli.main(args=argv, prog_name="sttx")

@@ -11,7 +11,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.base import SttxGroup
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, CollectionPath, FileListType, plugin_manager
 from sttx.core.contract.errors import UsageError
 
 _DEFAULT_JOBS = min(4, os.cpu_count() or 1)
@@ -28,13 +28,15 @@ def data_group() -> None:
 
 
 @data_group.command("convert")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1, required=True, type=CollectionPath())
 @click.argument("target")
 @option("--audio_type", type=click.Choice(["wav", "opus"]), default=None, help="SDB audio encoding [default: wav].")
 @option("--bitrate", type=click.IntRange(min=500), default=None, help="Opus bitrate in bit/s.")
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate of the written audio.")
 @bool_option("--absolute_paths", help="Write absolute audio paths into a CSV/JSONL target.")
+@option("--shards", type=click.IntRange(min=1), default=None,
+        help="TFRecord shards of a .shards.json target (sample i goes to shard i mod N) [default: 1].")
 @bool_option("--show_progressbar", default=True, help="Show a progress bar on a terminal.")
 @click.pass_context
 def convert_command(
@@ -46,15 +48,18 @@ def convert_command(
     jobs: int,
     audio_sample_rate: int,
     absolute_paths: bool,
+    shards: int | None,
     show_progressbar: bool,
 ) -> None:
-    """Convert SOURCES (CSV/SDB/JSONL, comma lists allowed) into TARGET, its format chosen by extension.
+    """Convert SOURCES (CSV/SDB/JSONL/shards, comma lists allowed) into TARGET, its format chosen by extension.
 
-    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself.
+    A .csv or .jsonl target gets its WAV files in a folder named after it; a .sdb target holds the audio itself;
+    a .shards.json target is an index beside --shards TFRecord files (for multi-worker training).
     """
     from sttx.core.data.convert import convert
 
-    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None}
+    options = {"audio_type": audio_type, "bitrate": bitrate, "absolute_paths": absolute_paths or None,
+               "shards": shards}
     formats = plugin_manager(ctx).registries().sample_formats
     summary = convert(
         sources,
@@ -68,8 +73,30 @@ def convert_command(
     click.echo(summary.format())
 
 
+@data_group.command("serve")
+@bool_option("--dispatcher", help="Run the tf.data service dispatcher (one per cluster).")
+@bool_option("--worker", help="Run a tf.data service worker (as many as the input needs).")
+@option("--port", type=click.IntRange(0, 65535), default=5050, help="Port to serve on (0: any free one).")
+@option("--dispatcher_address", default="", help="A worker's dispatcher, HOST:PORT.")
+@option("--worker_address", default="", help="HOST:PORT the dispatcher reaches this worker at [default: "
+        "localhost:PORT].")
+def serve_command(dispatcher: bool, worker: bool, port: int, dispatcher_address: str, worker_address: str) -> None:
+    """Serve the training input on tf.data service: `sttx train --data_service grpc://HOST:PORT` then decodes,
+    computes features and batches there (sharded corpora only; see docs/cluster.md)."""
+    if dispatcher == worker:
+        raise UsageError("give exactly one of --dispatcher and --worker")
+    from sttx.core.data.service import start_server
+    from sttx.core.tf_runtime import load_tensorflow
+
+    load_tensorflow()
+    role = "dispatcher" if dispatcher else "worker"
+    server = start_server(role, port=port, dispatcher=dispatcher_address, worker_address=worker_address)
+    click.echo(f"tf.data service {role} serving on port {port}" + (f" for {dispatcher_address}" if worker else ""))
+    server.join()
+
+
 @data_group.command("alphabet")
-@click.argument("files", nargs=-1, required=True)
+@click.argument("files", nargs=-1, required=True, type=CollectionPath())
 @option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write (default: stdout)."
 )
@@ -91,11 +118,11 @@ def alphabet_command(ctx: click.Context, files: tuple[str, ...], output: Path | 
 
 
 @data_group.command("check")
-@click.argument("files", nargs=-1)
+@click.argument("files", nargs=-1, type=CollectionPath())
 @option("--train_files", type=FileListType(), default=None, help="Training collections (checked for overlap).")
 @option("--dev_files", type=FileListType(), default=None, help="Validation collections.")
 @option("--test_files", type=FileListType(), default=None, help="Test collections.")
-@option("--alphabet_config_path", type=click.Path(dir_okay=False), default=None, help="Alphabet file.")
+@option("--alphabet_config_path", type=AlphabetPath(dir_okay=False), default=None, help="Alphabet file.")
 @bool_option("--bytes_output_mode", help="Check against UTF-8 bytes output (256 classes) instead of an alphabet.")
 @option("--audio_sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate the features use.")
 @option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel decoders.")

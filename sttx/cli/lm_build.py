@@ -61,7 +61,8 @@ def build_command(ctx: click.Context, **flags: Any) -> None:
         default_beta=DEFAULT_BETA if flags["default_beta"] is None else flags["default_beta"],
         show_progressbar=flags["show_progressbar"],
     )
-    result = build_lm(config)
+    steps = (lambda line: click.echo(line, err=True)) if flags["show_progressbar"] else (lambda line: None)
+    result = build_lm(config, report=steps)
     corpus = result.corpus
     click.echo(f"text: {corpus.kept} of {corpus.lines} lines kept ({corpus.outside_alphabet} outside the alphabet, "
                f"{corpus.rejected_by_validator} rejected by the validator), {corpus.words} words, "

@@ -28,9 +28,12 @@ def option(*names: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*all_names, **kwargs)
 
 
-def bool_option(name: str, *, default: bool = False, help: str = "") -> Callable[[F], F]:
+def bool_option(name: str, *, default: bool | None = False, help: str = "",
+                show_default: bool | str = True) -> Callable[[F], F]:
     """A boolean that takes a bare flag or a value: ``--early_stop``, ``--early_stop true``, ``--early_stop=false``.
 
-    absl's ``--noearly_stop`` also works (see :func:`sttx.cli.base.rewrite_negated_booleans`).
+    absl's ``--noearly_stop`` also works, and a bare flag never takes a next token that is not a boolean word
+    (see :func:`sttx.cli.absl_flags.rewrite`).
     """
-    return option(name, type=click.BOOL, is_flag=False, flag_value="true", default=default, help=help)
+    return option(name, type=click.BOOL, is_flag=False, flag_value="true", default=default, help=help,
+                  show_default=show_default)

@@ -11,16 +11,16 @@ import click
 from sttx import hookimpl
 from sttx.cli.augment_options import legacy_augmentation_options, pop_legacy_augmentations
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, plugin_manager
+from sttx.cli.types import AugmentationType, CollectionPath, plugin_manager
 
 FALLBACK_DIR = Path("sttx-play")
 
 
 @click.command("play")
-@click.argument("source")
+@click.argument("source", type=CollectionPath(audio_ok=True))
 @option("--augment", "augment", type=AugmentationType(), multiple=True, help="name[key=value,...]; repeatable.")
 @option("--start", type=click.IntRange(min=0), default=0, help="First sample to take (after --random shuffles).")
-@option("--number", type=int, default=-1, help="How many samples to take (-1: all).")
+@option("--number", type=click.IntRange(min=-1), default=-1, help="How many samples to take (-1: all).")
 @bool_option("--random", help="Shuffle the samples (seeded by --seed).")
 @option("--clock", type=click.FloatRange(0.0, 1.0), default=0.5, help="Where value ranges stand, 0 to 1.")
 @option("--seed", type=int, default=4568, help="Seed of the per-sample augmentation draws.")
@@ -46,8 +46,8 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
     _, skipped = play.audible(augmentations)
     if skipped:
         click.echo(f"not audible, skipped: {', '.join(skipped)} (spectrogram/feature domain)", err=True)
-    unreadable: list[str] = []
-    clips = play.render(
+    unreadable: list[Any] = []
+    decoding = play.render(
         refs,
         indices,
         augmentations,
@@ -56,6 +56,7 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         seed=kwargs["seed"],
         unreadable=unreadable,
     )
+    clips = play.first_decoded(decoding, unreadable, source)  # before a wav header or an output dir is written
     report = (lambda clip: None) if kwargs["quiet"] else (lambda clip: click.echo(clip.describe(), err=kwargs["pipe"]))
     if kwargs["pipe"]:
         for clip in play.pipe_clips(clips, sys.stdout.buffer, kwargs["audio_sample_rate"]):
@@ -67,8 +68,8 @@ def play_command(ctx: click.Context, source: str, augment: tuple[Any, ...], **kw
         click.echo(f"wrote {len(play.write_clips(rendered, kwargs['output']))} file(s) to {kwargs['output']}", err=True)
     else:
         _play_or_write(clips, report)
-    for line in unreadable:
-        click.echo(f"skipped: {line}", err=True)
+    for error in unreadable:
+        click.echo(f"skipped: {error}", err=True)
     if unreadable:
         click.echo(f"skipped {len(unreadable)} unreadable clip(s)", err=True)
 

@@ -12,13 +12,21 @@ from sttx.core.contract.plugins import describe_plugins
 
 
 def _format_row(row: dict) -> list[str]:
-    origin = "built-in" if row["builtin"] else f"{row['distribution']} {row['version']}"
+    origin = f"built-in, sttx {row['version']}" if row["builtin"] else f"{row['distribution']} {row['version']}"
     status = "" if row["status"] == "loaded" else f" [{row['status']}]"
     lines = [f"{row['name']} ({origin}){status}"]
     lines += [f"  {kind.replace('_', ' ')}: {', '.join(names)}" for kind, names in row["registered"].items()]
+    for model, detail in row.get("models", {}).items():
+        defaults = ", ".join(f"--{key} {_value(value)}" for key, value in detail["defaults"].items())
+        lines.append(f"  model {model}: features {detail['features']}; output every {detail['time_reduction']} "
+                     f"frame(s); defaults: {defaults or 'DeepSpeech flag defaults'}")
     if row["error"]:
         lines.append(f"  error: {row['error']}")
     return lines
+
+
+def _value(value: object) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 @click.command("plugins")

@@ -13,11 +13,14 @@ import click
 from sttx import hookimpl
 from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AugmentationType, FileListType, plugin_manager
+from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
 from sttx.core.tf_runtime import load_tensorflow
+from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
 
 _INT, _FLOAT, _COUNT = click.IntRange(min=0), click.FLOAT, click.IntRange(min=1)
+#: dropout rates; -1 (take --dropout_rate) is the only negative value TrainConfig accepts
+_SHARE, _SHARE_OR_INHERIT = click.FloatRange(0, 1, max_open=True), click.FloatRange(-1, 1, max_open=True)
 #: DeepSpeech's --log_level: 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR
 LOG_LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
 
@@ -35,7 +38,8 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--cache_for_epochs", 0, _INT, "Rebuild the feature cache every N epochs (0: never)."),
     ("--augmentations_per_epoch", 1, _COUNT, "Augmented copies of each training sample per epoch."),
     ("--augmentation_clock", "run", click.Choice(["run", "epoch"]), "Ranges move over the run or each epoch."),
-    ("--checkpoint_dir", "", click.STRING, "Load from and save to this dir."),
+    ("--checkpoint_dir", "", click.STRING,
+     "Load from and save to this dir [default: $XDG_DATA_HOME/sttx/checkpoints, as DeepSpeech's]."),
     ("--load_checkpoint_dir", "", click.STRING, "Load from this dir [default: --checkpoint_dir]."),
     ("--save_checkpoint_dir", "", click.STRING, "Save to this dir [default: --checkpoint_dir]."),
     ("--checkpoint_secs", 600, _INT, "Save a checkpoint this often during an epoch (0: only at epoch ends)."),
@@ -44,16 +48,22 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "auto/last: latest checkpoint (then best); best: best dev; init: fresh weights."),
     ("--drop_source_layers", 0, _INT, "Re-initialise the last N layers of the loaded model (transfer)."),
     ("--freeze_source_layers", 0, _INT, "Train only the last N layers; keep the other loaded ones fixed."),
-    ("--model", "deepspeech", click.STRING, "Model architecture (a registered name)."),
+    ("--model", "deepspeech", RegisteredName("models"), "Model architecture (a registered name)."),
     ("--n_hidden", 2048, _COUNT, "Width of the hidden layers and the LSTM."),
+    ("--model_size", "", click.STRING, "Size preset of the model (conformer: xs, s, m) [default: the model's]."),
+    ("--conformer_dim", 0, _INT, "Conformer width (0: the preset's)."),
+    ("--conformer_layers", 0, _INT, "Conformer blocks (0: the preset's)."),
+    ("--conformer_heads", 0, _INT, "Conformer attention heads (0: the preset's)."),
+    ("--conformer_kernel", 0, _INT, "Conformer depthwise convolution kernel, odd (0: the preset's)."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
-    ("--dropout_rate", 0.05, _FLOAT, "Dropout of layer_1 (share dropped)."),
-    ("--dropout_rate2", -1.0, _FLOAT, "Dropout of layer_2 (-1: --dropout_rate)."),
-    ("--dropout_rate3", -1.0, _FLOAT, "Dropout of layer_3 (-1: --dropout_rate)."),
-    ("--dropout_rate4", 0.0, _FLOAT, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
-    ("--dropout_rate5", 0.0, _FLOAT, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
-    ("--dropout_rate6", -1.0, _FLOAT, "Dropout of layer_5 (-1: --dropout_rate)."),
-    ("--alphabet_config_path", "", click.STRING, "Alphabet file [default: the checkpoint's, else the English one]."),
+    ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
+    ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),
+    ("--dropout_rate3", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_3 (-1: --dropout_rate)."),
+    ("--dropout_rate4", 0.0, _SHARE, "Dropout of the LSTM's input (DeepSpeech ignored it)."),
+    ("--dropout_rate5", 0.0, _SHARE, "Recurrent dropout of the LSTM (DeepSpeech ignored it)."),
+    ("--dropout_rate6", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_5 (-1: --dropout_rate)."),
+    ("--alphabet_config_path", "", AlphabetPath(dir_okay=False),
+     "Alphabet file [default: the checkpoint's, else the English one]."),
     ("--epochs", 75, _INT, "Training epochs."),
     ("--train_batch_size", 1, _COUNT, "Samples per training batch."),
     ("--dev_batch_size", 1, _COUNT, "Samples per dev batch."),
@@ -77,8 +87,18 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--log_level", 1, click.IntRange(0, 3), "0 DEBUG, 1 INFO, 2 WARN, 3 ERROR."),
     ("--summary_dir", "", click.STRING, "TensorBoard dir [default: <checkpoint dir>/summaries]."),
     ("--report_count", 5, _INT, "Best, median and worst test samples printed."),
-    ("--test_output_file", "", click.STRING, "Write every test sample's result to this JSON file."),
-    ("--export_dir", "", click.STRING, "Export the trained model (tflite) into this dir after training."),
+    ("--test_output_file", "", click.Path(dir_okay=False), "Write every test sample's result to this JSON file."),
+    ("--export_dir", "", click.Path(file_okay=False),
+     "Export the trained model (tflite) into this dir after training."),
+    ("--strategy", "auto", click.Choice(STRATEGIES),
+     "tf.distribute strategy: one device, mirrored (this machine's GPUs), multi_worker (TF_CONFIG); auto: "
+     "mirrored with several GPUs, multi_worker under a TF_CONFIG cluster, else one."),
+    ("--cpu_devices", 0, _INT, "Split the CPU into N logical devices (N replicas with --strategy mirrored): to "
+     "try a distributed setup without GPUs."),
+    ("--collective_timeout", 0.0, click.FloatRange(min=0), "Seconds a multi-worker all-reduce may wait for the "
+     "other workers before the run fails (0: TensorFlow's health checks only)."),
+    ("--data_service", "", click.STRING, "grpc://HOST:PORT of a tf.data service dispatcher (sttx data serve) that "
+     "reads a sharded corpus, decodes it and computes the features (no --augment)."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (
@@ -95,20 +115,21 @@ BOOLEANS: tuple[tuple[str, bool, str], ...] = (
     ("--reduce_lr_on_plateau", False, "Reduce the learning rate when the dev loss stalls."),
     ("--early_stop", False, "Stop when the dev loss stalls."),
     ("--show_progressbar", True, "Progress bars on a terminal."),
+    ("--use_allow_growth", True, "Let TensorFlow grow its GPU memory as needed instead of taking it all."),
+    ("--train_cudnn", False, "Use Keras's cuDNN-compatible LSTM (fast on a GPU; same weights as the default)."),
 )
 
 #: DeepSpeech flags accepted so its command lines run unchanged; the export ones go to the exporter, the
 #: device ones do not change training (Keras picks cuDNN by itself); the decoding flags are in decode_options
 COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_tflite", True, click.BOOL), ("--export_savedmodel", False, click.BOOL),
-    ("--export_quantize", False, click.BOOL), ("--export_zip", False, click.BOOL),
+    ("--export_quantize", True, click.BOOL), ("--export_zip", False, click.BOOL),
     ("--remove_export", False, click.BOOL), ("--n_steps", 16, _COUNT), ("--export_beam_width", 500, _COUNT),
     ("--export_file_name", "output_graph", click.STRING), ("--export_author_id", "author", click.STRING),
     ("--export_model_name", "model", click.STRING), ("--export_model_version", "0.0.1", click.STRING),
     ("--export_contact_info", "", click.STRING), ("--export_license", "", click.STRING),
     ("--export_language", "", click.STRING), ("--export_description", "", click.STRING),
     ("--load_cudnn", False, click.BOOL),
-    ("--train_cudnn", False, click.BOOL), ("--use_allow_growth", False, click.BOOL),
     ("--log_placement", False, click.BOOL), ("--inter_op_parallelism_threads", 0, _INT),
     ("--intra_op_parallelism_threads", 0, _INT), ("--feature_win_len", 32, _COUNT),
     ("--feature_win_step", 20, _COUNT), ("--read_buffer", "1MB", click.STRING),
@@ -140,6 +161,9 @@ def train_options(function: Any) -> Any:
     decorators += [bool_option(flag, default=default, help=text) for flag, default, text in BOOLEANS]
     decorators.append(option("--augment", multiple=True, type=AugmentationType(),
                              help="An augmentation name[key=value,...]; repeat to chain."))
+    # flags.txt records the compute policy; accepting it lets a run's flags.txt serve as its --flagfile
+    decorators.append(option("--dtype_policy", default="float32", hidden=True,
+                             help="Recorded in flags.txt; chosen from --automatic_mixed_precision (ignored here)."))
     decorators += [_compat_option(flag, default, kind) for flag, default, kind in COMPAT]
     decorators.append(decode_options)
     for decorator in reversed(decorators):
@@ -171,7 +195,8 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     """
     load_tensorflow(quiet=settings["log_level"] > 0)  # before any module that imports it
     from sttx.core.training import sample_job
-    from sttx.core.training.config import TrainConfig
+    from sttx.core.training.checkpoint_dirs import default_dir_line, fill_default_checkpoint_dir
+    from sttx.core.training.config import TrainConfig, with_model_defaults
     from sttx.core.training.loop import train
 
     # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
@@ -179,13 +204,20 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     _legacy_to_augment(ctx, settings)
     export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
+    registries = plugin_manager(ctx).registries()
+    explicit = _explicit(ctx)
+    settings = with_model_defaults(settings, registries.models.get(settings["model"]), explicit,
+                                   registries.augmentations.parse)
     sample = sample_job.is_sample_job(settings)
     if sample:
-        settings = sample_job.sample_settings(settings, _explicit(ctx))
+        settings = sample_job.sample_settings(settings, explicit)
         click.echo(f"No --train_files given: training on the sample corpus {sample_job.SAMPLE_CSV} "
                    f"(checkpoints in {settings['checkpoint_dir']})")
+    else:
+        default_dir = fill_default_checkpoint_dir(settings)
+        if default_dir is not None:
+            click.echo(default_dir_line(default_dir))
     config = TrainConfig(**settings)
-    registries = plugin_manager(ctx).registries()
     result = train(config, registries)
     if result.interrupted:
         args = shlex.join(["sttx", "train", *_original_args(sample, config)])
@@ -195,8 +227,8 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     click.echo(f"FINISHED training: {result.epochs_completed} epochs, global step {result.global_step}, "
                f"{result.seconds:.0f} s" + (f", {result.nan_skipped} batches skipped (NaN/Inf)"
                                             if result.nan_skipped else ""))
-    if config.export_dir:
-        _export(ctx, config, export_settings)
+    if config.export_dir and result.chief:
+        _export(ctx, config, export_settings, tflite_by_default="export_tflite" not in explicit)
     if sample and result.test is not None:
         click.echo(f"Sample corpus WER {result.test.wer:.3f}, CER {result.test.cer:.3f} on its own training clips "
                    "(an overfit check)")
@@ -223,7 +255,7 @@ def _legacy_to_augment(ctx: click.Context, settings: dict[str, Any]) -> None:
         settings["augment"] = (*settings["augment"], *(parse(spec, None, ctx) for spec in specs))
 
 
-def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
+def _export(ctx: click.Context, config: Any, settings: dict[str, Any], *, tflite_by_default: bool = False) -> None:
     """Export the best dev checkpoint (else the latest) into --export_dir, as ``sttx export`` would."""
     import attrs
 
@@ -235,7 +267,8 @@ def _export(ctx: click.Context, config: Any, settings: dict[str, Any]) -> None:
     exported = export_model(source, {**attrs.asdict(config), **settings}, config.export_dir, formats,
                             registry=plugin_manager(ctx).registries().exporters,
                             scorer_path=settings.get("scorer_path") or None,
-                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")))
+                            zip_it=bool(settings.get("export_zip")), remove_export=bool(settings.get("remove_export")),
+                            tflite_by_default=tflite_by_default)
     for name, paths in exported.files.items():
         click.echo(f"exported {name}: {', '.join(str(path) for path in paths)}")
 

@@ -42,7 +42,7 @@ def test_help_and_plugins_do_not_import_tensorflow(args):
 
 def probe_command(pm):
     @click.command("probe")
-    @option("--train_files", type=FileListType(), default="")
+    @option("--train_files", type=FileListType(collections=False), default="")
     @option("--n-hidden", type=int, default=2048)
     @bool_option("--early_stop")
     @option("--augment", type=AugmentationType(), multiple=True)

@@ -116,10 +116,21 @@ def test_check_fails_a_bad_set_naming_the_rows(pm, corpus, tmp_path):
     output = result.output
     assert f"ERROR: outside alphabet: 1 rows\n  {train} row 2: 'ö' (U+00F6)" in output
     assert f"ERROR: ctc infeasible: 1 rows\n  {train} row 3: 0.250 s gives 11 feature frames" in output
-    assert f"ERROR: unreadable: 1 rows\n  {train} row 4: empty file" in output
+    assert f"ERROR: unreadable: 1 rows\n  {train} row 4: {empty}: empty file" in output
     assert f"ERROR: empty transcript: 1 rows\n  {train} row 5" in output
     assert f"ERROR: split overlap: 1 rows\n  {dev} row 1: same audio as {train} row 1 (train and dev)" in output
     assert "blocking problems found" in output
+
+
+def test_check_names_the_missing_audio_file(pm, corpus, tmp_path):
+    """`sttx data check` on a CSV whose audio file is gone names the CSV, the row and the file it looked for."""
+    (tmp_path / "clips").mkdir()
+    csv = tmp_path / "train.csv"
+    csv.write_text(f"wav_filename,wav_filesize,transcript\n{corpus / 'one.wav'},1,the quick brown fox\n"
+                   "clips/gone.wav,100,hello\n")
+    result = _run(pm, ["data", "check", str(csv)])
+    assert result.exit_code == 1, result.output
+    assert f"  {csv} row 2: {tmp_path / 'clips' / 'gone.wav'}: no such file\n" in result.output
 
 
 def test_check_json_and_bytes_mode(pm, corpus, tmp_path):

@@ -81,7 +81,7 @@ def test_geometry_and_bytes_checks(pm, checkpoint_dir: Path) -> None:
 def test_missing_test_file_names_it(pm, checkpoint_dir: Path, tmp_path: Path) -> None:
     missing = tmp_path / "nope.csv"
     result = run(pm, "--test_files", str(missing), "--checkpoint_dir", str(checkpoint_dir))
-    assert result.exit_code == 1 and str(missing) in result.output
+    assert result.exit_code == 2 and str(missing) in result.output  # checked as the flag is parsed
 
 
 def test_standalone_evaluation_repeats_the_test_after_training(pm, tmp_path: Path) -> None:

@@ -123,3 +123,12 @@ def test_lm_group_is_shared_by_the_modules_that_extend_it(pm) -> None:
     group.add_command(tune)
     assert CliRunner().invoke(cli, ["lm", "tune"]).output == "tuned\n"
     assert "build" in CliRunner().invoke(cli, ["lm", "--help"]).output
+
+
+def test_a_kenlm_tool_failing_is_one_line_with_its_explanation(kenlm_tools, pm, tmp_path: Path) -> None:
+    result = _run(pm, "--text", str(SENTENCES), "--out", str(tmp_path / "o"), "--max_arpa_memory", "bogus",
+                  "--show_progressbar", "false")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: KenLM lmplz failed (exit 1): Failed to parse bogus into a memory size " \
+                                    "for the leading number."
+    assert not (tmp_path / "o" / "kenlm.scorer").exists()

@@ -132,3 +132,20 @@ def test_unreadable_clips_are_skipped_and_counted(tmp_path):
     assert "skipped 1 unreadable clip(s)" in result.output
     assert "corrupt.wav" in result.output
     assert len(list((tmp_path / "out").glob("*.wav"))) == 1
+
+
+def test_a_source_where_nothing_decodes_fails_saying_why(pm: SttxPluginManager, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # where the no-device fallback would write sttx-play/
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF" + bytes(range(256)) * 4)
+    source = tmp_path / "broken.csv"
+    source.write_text("wav_filename,wav_filesize,transcript\nempty.wav,0,a\ncorrupt.wav,1028,b\ngone.wav,9,c\n")
+    for mode in (["--output", str(tmp_path / "out")], ["--pipe"], []):
+        result = CliRunner().invoke(build_cli(pm), ["play", str(source), *mode])
+        assert result.exit_code == 1, result.output
+        errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and errors[0].startswith(f"Error: no clip of {source} could be decoded (3 tried): ")
+        assert f"empty file (0 bytes): 1 (e.g. {tmp_path / 'empty.wav'})" in errors[0]
+        assert f"no such file: 1 (e.g. {tmp_path / 'gone.wav'})" in errors[0]
+        assert "wrote" not in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "sttx-play").exists()

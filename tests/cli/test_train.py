@@ -10,26 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from sttx.cli import build_cli
+from sttx.core.data.audio import write_audio
 from sttx.core.training import sample_job
-from sttx.core.training.loop import TrainResult
-
-
-@pytest.fixture
-def captured(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Replace the training library by a recorder of the config it receives."""
-    configs: list[Any] = []
-
-    def fake_train(config: Any, registries: Any, **kwargs: Any) -> TrainResult:
-        configs.append(config)
-        return TrainResult(checkpoint_dir=config.save_dir, global_step=0, epochs_completed=0, train_loss=None,
-                           best_dev_loss=None)
-
-    monkeypatch.setattr("sttx.core.training.loop.train", fake_train)
-    return configs
 
 
 def invoke(pm: Any, args: list[str]) -> Any:
@@ -99,12 +86,79 @@ def test_decoding_flags_reach_the_config_and_flags_txt(pm, captured, tmp_path) -
 def test_bad_values_are_usage_errors(pm, captured, tmp_path) -> None:
     result = invoke(pm, ["--train_files", "a.csv", "--load_train", "sometimes", "--checkpoint_dir", str(tmp_path)])
     assert result.exit_code == 2 and "sometimes" in result.output
-    result = invoke(pm, ["--train_files", "a.csv"])
-    assert result.exit_code == 2 and "--checkpoint_dir" in result.output
+    (tmp_path / "a_file").write_text("not a dir")
+    result = invoke(pm, ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path / "a_file")])
+    assert result.exit_code == 2 and f"Error: --checkpoint_dir {tmp_path / 'a_file'}: is a file, not a directory" in (
+        result.output.splitlines())
+    result = invoke(pm, ["--train_files", "a.csv", "--save_checkpoint_dir", str(tmp_path / "a_file")])
+    assert result.exit_code == 2 and "--save_checkpoint_dir" in result.output and "Traceback" not in result.output
     result = invoke(pm, ["--train_files", "a.csv", "--lr_schedule", "step", "--checkpoint_dir", str(tmp_path)])
     assert result.exit_code == 2 and "'step' is not one of 'constant', 'cosine', 'linear'" in result.output
     result = invoke(pm, ["--train_files", "a.csv", "--lr_final_ratio", "2", "--checkpoint_dir", str(tmp_path)])
     assert result.exit_code == 2 and "--lr_final_ratio" in result.output
+
+
+def test_deepspeech_seed_lines_without_checkpoint_dir_use_the_xdg_default(pm, captured, tmp_path,
+                                                                          private_data_home) -> None:
+    """DeepSpeech saved into $XDG_DATA_HOME/deepspeech/checkpoints when no dir was named; sttx uses its own name."""
+    noise = tmp_path / "noise.wav"
+    write_audio(noise, np.random.default_rng(1).standard_normal(16000).astype(np.float32) * 0.1, 16000)
+    line = ("--train_files train.csv --dev_files dev.csv --test_files test.csv --automatic_mixed_precision "
+            f"--augment overlay[p=0.5,source={noise},layers=1,snr=50:20~10] --augmentations_per_epoch 10")
+    result = invoke(pm, line.split())
+    assert result.exit_code == 0, result.output
+    default = private_data_home / "sttx" / "checkpoints"
+    c = captured[0]
+    assert (c.checkpoint_dir, c.save_dir, c.load_dir) == (str(default),) * 3
+    assert (c.augmentations_per_epoch, c.automatic_mixed_precision) == (10, True)
+    assert result.output.splitlines()[0] == (f"No --checkpoint_dir given: using {default} (DeepSpeech's default place, "
+                                             "in sttx's name); the next run without --checkpoint_dir continues there")
+    # as in DeepSpeech, a load dir alone saves into the default
+    invoke(pm, ["--train_files", "a.csv", "--load_checkpoint_dir", str(tmp_path / "src")])
+    assert (captured[1].load_dir, captured[1].save_dir) == (str(tmp_path / "src"), str(default))
+    # unlike DeepSpeech, a save dir alone never loads another run's weights from the default
+    invoke(pm, ["--train_files", "a.csv", "--save_checkpoint_dir", str(tmp_path / "out")])
+    assert (captured[2].load_dir, captured[2].save_dir) == ("", str(tmp_path / "out"))
+
+
+def test_default_checkpoint_dir_follows_xdg(monkeypatch, tmp_path) -> None:
+    from sttx.core.training.checkpoint_dirs import default_checkpoint_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert default_checkpoint_dir() == tmp_path / ".local" / "share" / "sttx" / "checkpoints"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")  # the XDG spec says to ignore a relative path
+    assert default_checkpoint_dir() == tmp_path / ".local" / "share" / "sttx" / "checkpoints"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_checkpoint_dir() == tmp_path / "data" / "sttx" / "checkpoints"
+
+
+def test_train_evaluate_export_share_the_default_dir_and_resume_there(pm, tmp_path, private_data_home) -> None:
+    """Two `sttx train` runs without --checkpoint_dir: the second continues the first; evaluate and export find it."""
+    clips = _write_clips(tmp_path / "two.csv")
+    cli = build_cli(pm)
+    default = private_data_home / "sttx" / "checkpoints"
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    missing = run("evaluate", "--test_files", clips)
+    assert missing.exit_code == 2 and f"the default {default} holds no checkpoint" in missing.output
+    common = ["--train_files", clips, "--n_hidden", "8", "--noshow_progressbar", "--checkpoint_secs", "0"]
+    first = run("train", *common, "--epochs", "1")
+    assert first.exit_code == 0, first.output
+    assert f"using {default}" in first.output and list(default.glob("train-*"))
+    second = run("train", *common, "--epochs", "2")
+    assert second.exit_code == 0, second.output
+    assert "it holds a run, which this one continues" in second.output
+    assert "Epoch 1 |" not in second.output and "Epoch 2 |" in second.output  # epoch 1 was not trained again
+    assert "FINISHED training: 2 epochs, global step 4" in second.output
+    evaluated = run("evaluate", "--test_files", clips, "--report_count", "0")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert f"No --checkpoint_dir given: reading {default}" in evaluated.output and "WER" in evaluated.output
+    exported = run("export", "--export_dir", str(tmp_path / "export"))
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "export" / "output_graph.tflite").is_file()
 
 
 def test_schedule_flags_reach_the_config(pm, captured, tmp_path) -> None:
@@ -210,3 +264,21 @@ def _geometry() -> Any:
     from sttx.core.training.config import TrainConfig
 
     return TrainConfig(n_hidden=16)
+
+
+def test_transcripts_outside_the_alphabet_name_the_characters_and_the_fix(pm, tmp_path) -> None:
+    clips = Path(_write_clips(tmp_path / "two.csv"))
+    lines = clips.read_text(encoding="utf-8").splitlines()
+    rows = [line.rsplit(",", 1) for line in lines[1:]]  # path and size, transcript
+    bad = tmp_path / "accents.csv"
+    bad.write_text("\n".join([lines[0], *(f"{head},é{text.replace('a', 'ä')}" for head, text in rows)]) + "\n",
+                   encoding="utf-8")
+    args = ["train", "--train_files", str(bad), "--checkpoint_dir", str(tmp_path / "ck"), "--n_hidden", "8",
+            "--epochs", "1", "--noshow_progressbar"]
+    result = CliRunner().invoke(build_cli(pm), args)
+    assert result.exit_code == 1, result.output
+    (error,) = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "2 of 2 samples rejected" in error and "unencodable_transcript (2)" in error
+    assert f"Characters missing from the alphabet {sample_job.SAMPLE_CSV.parents[1] / 'alphabet.txt'}: " in error
+    assert "'é' (U+00E9) in 2 samples" in error and "'ä' (U+00E4) in 2 samples" in error
+    assert f"`sttx data alphabet {bad} --output alphabet.txt`" in error and "--alphabet_config_path" in error

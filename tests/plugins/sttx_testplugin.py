@@ -118,6 +118,12 @@ def register_decoders(register):
 def register_commands(cli):
     @cli.command("hello")
     @click.argument("name", default="world")
-    def hello(name: str) -> None:
+    @click.option("--times", type=click.IntRange(1, 9), default=1, help="How often.")
+    def hello(name: str, times: int) -> None:
         """Say hello."""
-        click.echo(f"hello {name}")
+        click.echo("\n".join([f"hello {name}"] * times))
+
+    @cli.command("boom")
+    def boom() -> None:
+        """Fail the way a buggy plugin does (the CLI's internal-error report is tested with it)."""
+        raise RuntimeError("the toy plugin broke")

@@ -90,6 +90,8 @@ class AugmentContext:
     rng: np.random.Generator
     clock: float = 0.5
     label_length: int = 0
+    #: ms between spectrogram / feature frames (20: DeepSpeech's MFCC; 10: a log-mel front end)
+    frame_ms: float = 20.0
 
 
 def sample_rng(seed: int, epoch: int, index: int, augmentation: int) -> np.random.Generator:
@@ -175,6 +177,7 @@ def apply_chain(
     epoch: int,
     index: int,
     label_length: int = 0,
+    frame_ms: float = 20.0,
 ) -> tuple[np.ndarray, list[Fired]]:
     """Apply ``(position, augmentation)`` pairs in order, each with its own generator.
 
@@ -184,7 +187,8 @@ def apply_chain(
     fired: list[Fired] = []
     for position, augmentation in chain:
         rng = sample_rng(seed, epoch, index, position)
-        context = AugmentContext(sample_rate=sample_rate, rng=rng, clock=clock, label_length=label_length)
+        context = AugmentContext(sample_rate=sample_rate, rng=rng, clock=clock, label_length=label_length,
+                                 frame_ms=frame_ms)
         data, params = augmentation(data, context)
         if params is not None:
             fired.append(Fired(position, augmentation.name, params))

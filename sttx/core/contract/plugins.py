@@ -41,9 +41,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.formats.csv_format",
     "sttx.plugins.formats.sdb",
     "sttx.plugins.formats.jsonl",
+    "sttx.plugins.formats.shards",
     "sttx.cli.data",
     "sttx.plugins.exporters.tflite",
     "sttx.plugins.exporters.savedmodel",
+    "sttx.plugins.exporters.utterance",
     "sttx.cli.export",
     "sttx.cli.evaluate",
     "sttx.cli.transcribe",
@@ -52,10 +54,21 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "sttx.plugins.importers.espeak",
     "sttx.plugins.importers.librispeech",
     "sttx.plugins.importers.folder",
+    "sttx.plugins.importers.kaldi",
+    "sttx.plugins.importers.lhotse_manifests",
+    "sttx.plugins.importers.hugging_face",
+    "sttx.plugins.importers.ljspeech",
+    "sttx.plugins.importers.vctk",
+    "sttx.plugins.importers.tedlium",
+    "sttx.plugins.importers.mls",
+    "sttx.plugins.importers.m_ailabs",
+    "sttx.plugins.importers.voxforge",
+    "sttx.plugins.importers.fleurs",
     "sttx.cli.import_cmd",
     "sttx.plugins.models.deepspeech",
     "sttx.plugins.decoders.greedy",
     "sttx.plugins.decoders.beam",
+    "sttx.plugins.models.conformer",
     "sttx.cli.train",
     "sttx.cli.lm_build",
     "sttx.cli.lm_tune",
@@ -208,6 +221,14 @@ def get_plugin_manager(
     return pm
 
 
+def describe_model(architecture: Any) -> dict[str, Any]:
+    """What ``sttx plugins`` shows of a model: its front end, time reduction and training defaults."""
+    defaults = {name: list(value) if isinstance(value, tuple) else value
+                for name, value in architecture.defaults.items()}
+    return {"front_end": architecture.front_end.as_dict(), "features": architecture.front_end.describe(),
+            "time_reduction": architecture.time_reduction, "defaults": defaults}
+
+
 def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> list[dict[str, Any]]:
     """One record per plugin: distribution, version, status, hooks and what it registered in each registry.
 
@@ -236,4 +257,7 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 ),
             }
         )
+        models = registries.models.by_plugin(name)
+        if models:  # a model plugin: its front end and defaults
+            rows[-1]["models"] = {model: describe_model(registries.models.get(model)) for model in models}
     return sorted(rows, key=lambda row: (row["builtin"], row["name"]))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import attrs
 
 from sttx.core.contract.augmentation import Augmentation
 from sttx.core.contract.errors import PluginError, UnknownNameError
+from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd
 from sttx.core.contract.grammar import NAME_RE, AugmentationSpec, ParamDecl, parse_augmentation
 
 if TYPE_CHECKING:
@@ -37,18 +39,63 @@ class Importer:
 
 @attrs.frozen(kw_only=True)
 class ModelArchitecture:
-    """An acoustic-model architecture: ``build(config, n_classes)`` returns a Keras model."""
+    """An acoustic-model architecture: ``build(config, n_classes)`` returns a Keras model.
+
+    The model reads ``features`` [B, T, front_end.n_features] and returns logits [B, ceil(T / time_reduction),
+    n_classes] (blank last).
+
+    :param front_end: the features the input pipeline computes for it (default: DeepSpeech's 26 MFCC)
+    :param time_reduction: feature frames per output frame (4 for a model that subsamples 4x); the CTC length
+        check and the loss use it
+    :param defaults: `sttx train` flag values the model trains with unless the user gives the flag (optimiser,
+        learning-rate schedule, batch size, ``augment`` as grammar strings...)
+    :param layers: the model's layers in order, input side first, for --drop_source_layers and
+        --freeze_source_layers (the last N are dropped; the first is never), or ``layers(config)`` giving them
+        for a geometry; a layer owns the variables whose Keras layer is named ``<layer>`` or ``<layer>_...``;
+        empty: DeepSpeech's six
+    :param settings: the config attributes its geometry depends on (recorded in checkpoints, so a checkpoint
+        rebuilds the same model)
+    """
 
     build: Callable[..., Any]
     description: str = ""
+    front_end: FrontEnd = DEEPSPEECH_FRONT_END
+    time_reduction: int = 1
+    defaults: Mapping[str, Any] = attrs.field(factory=dict)
+    layers: tuple[str, ...] | Callable[[Any], tuple[str, ...]] = ()
+    settings: tuple[str, ...] = ()
+
+    def create(self, config: Any, n_classes: int, name: str = "") -> Any:
+        """``build(config, n_classes)`` with the declarations attached to the model for the engines downstream
+        (evaluation, inference, export): ``front_end``, ``time_reduction`` and ``sttx_architecture`` (its name)."""
+        model = self.build(config, n_classes)
+        with contextlib.suppress(AttributeError, TypeError):  # not every build returns an object taking attributes
+            model.front_end = self.front_end
+            model.time_reduction = self.time_reduction
+            model.sttx_architecture = name
+        return model
+
+    def layer_order(self, config: Any) -> tuple[str, ...]:
+        """The transfer layers for ``config`` (empty: DeepSpeech's)."""
+        return tuple(self.layers(config)) if callable(self.layers) else tuple(self.layers)
 
 
 @attrs.frozen(kw_only=True)
 class Exporter:
-    """An export format: ``export(model_state, config, export_dir)`` writes the files and returns their paths."""
+    """An export format: ``export(model_state, config, export_dir)`` writes the files and returns their paths.
+
+    :param models: the model architectures (``--model`` names) it can export; empty: any
+    :param requirement: why it takes only those (the usage error for another model quotes it)
+    """
 
     export: Callable[..., Any]
     description: str = ""
+    models: tuple[str, ...] = ()
+    requirement: str = ""
+
+    def accepts(self, model: str) -> bool:
+        """Whether a model of architecture ``model`` can be exported this way."""
+        return not self.models or model in self.models
 
 
 @attrs.frozen(kw_only=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +81,13 @@ def audio_info(source: Source, *, name: str | None = None) -> AudioInfo:
         return AudioInfo(frames / rate, rate, int(handle.channels), frames, handle.format, handle.subtype)
 
 
-def _read_frames(handle: soundfile.SoundFile, name: str, offset: float, duration: float | None) -> np.ndarray:
+def _read_frames(
+    handle: soundfile.SoundFile, name: str, offset: float, duration: float | None, channels: Sequence[int] | None = None
+) -> np.ndarray:
     rate = handle.samplerate
+    outside = [channel for channel in channels or () if not 0 <= channel < handle.channels]
+    if outside:
+        raise AudioError(name, f"has {handle.channels} channel(s); channel {outside[0]} asked for")
     start = round(offset * rate)
     if start < 0 or (start and start >= handle.frames):
         raise AudioError(name, f"offset {offset}s is outside the audio ({handle.frames / rate:.3f}s)")
@@ -97,6 +103,8 @@ def _read_frames(handle: soundfile.SoundFile, name: str, offset: float, duration
     if len(data) < expected and handle.format != "MP3":  # MP3 headers only estimate the length
         raise AudioError(name, f"truncated: read {len(data)} of {expected} frames")
     audio = data.astype(np.float32) / np.float32(_INT16_SCALE) if integer else data
+    if channels:
+        audio = audio[:, list(channels)]
     return audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]
 
 
@@ -106,6 +114,7 @@ def read_audio(
     target_rate: int = DEFAULT_RATE,
     offset: float = 0.0,
     duration: float | None = None,
+    channels: Sequence[int] | None = None,
     name: str | None = None,
 ) -> np.ndarray:
     """Decode ``source`` (a path or the bytes of a file) to float32 mono at ``target_rate``.
@@ -114,12 +123,13 @@ def read_audio(
 
     :param offset: seconds to skip (JSONL manifests' ``offset``)
     :param duration: seconds to read from ``offset``; None reads to the end
+    :param channels: the channels (0-based) mixed down to mono; None mixes all of them
     :param name: how messages name the source (default: the path)
     """
     label = _name(source, name)
     with _open(source, label) as handle:
         rate = int(handle.samplerate)
-        audio = _read_frames(handle, label, offset, duration)
+        audio = _read_frames(handle, label, offset, duration, channels)
     if len(audio) == 0:
         raise AudioError(label, "holds no audio (0 frames)")
     return resample(audio, rate, target_rate)

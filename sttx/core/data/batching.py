@@ -36,10 +36,13 @@ def _finish(batch: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def planned_batches(elements: Any, width: int) -> Any:
-    """Batch ``elements`` of a filled plan (every batch ``width`` rows, fillers with keep False)."""
+def planned_batches(elements: Any, width: int, *, keep_empty: bool = False) -> Any:
+    """Batch ``elements`` of a filled plan (every batch ``width`` rows, fillers with keep False).
+
+    Batches left empty by rejects are dropped, unless ``keep_empty`` (a replica's share must step with the others).
+    """
     import tensorflow as tf
 
     batches = elements.map(_lengths).padded_batch(width)
     finished = batches.map(_finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return finished.filter(lambda batch: tf.size(batch["ids"]) > 0)
+    return finished if keep_empty else finished.filter(lambda batch: tf.size(batch["ids"]) > 0)

@@ -41,11 +41,24 @@ class Plan:
             self.count,
         )
 
+    def share(self, part: int, parts: int) -> Plan:
+        """Replica ``part`` of ``parts``: a contiguous slice of every batch (the first slices one row longer when
+        a batch does not divide evenly; some may be empty). The slices of all parts together are the plan."""
+        if parts == 1:
+            return self
+        starts = np.cumsum(self.sizes) - self.sizes
+        lows = starts + (self.sizes * part) // parts
+        highs = starts + (self.sizes * (part + 1)) // parts
+        rows = np.concatenate([np.arange(lo, hi) for lo, hi in zip(lows, highs, strict=True)] or
+                              [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+        sizes = (highs - lows).astype(np.int64)
+        return Plan(self.index[rows], self.copy[rows], np.repeat(np.arange(len(sizes)), sizes).astype(np.int64),
+                    self.position[rows], sizes, self.count)
 
     def filled(self) -> dict[str, np.ndarray]:
         """The elements with filler rows (``index`` -1) closing every short batch, so that a plain
         ``padded_batch(max(sizes))`` cuts exactly the planned batches; the pipeline drops the fillers."""
-        width = int(self.sizes.max()) if len(self.sizes) else 1
+        width = max(1, int(self.sizes.max())) if len(self.sizes) else 1
         rows = np.arange(len(self.index)) - np.repeat(np.cumsum(self.sizes) - self.sizes, self.sizes)
         slots = self.batch * width + rows
         out = {name: np.full(len(self.sizes) * width, -1 if name == "index" else 0, dtype=np.int64)

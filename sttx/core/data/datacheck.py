@@ -107,6 +107,10 @@ class DataReport:
             lines += [f"  {problem.where}: {problem.detail}" for problem in problems[:max_rows]]
             if len(problems) > max_rows:
                 lines.append(f"  ... and {len(problems) - max_rows} more")
+            if kind == "outside alphabet":
+                files = " ".join(path for paths in self.files.values() for path in paths)
+                lines.append(f"  fix: `sttx data alphabet {files} --output alphabet.txt` writes an alphabet that "
+                             "covers every transcript; train with --alphabet_config_path alphabet.txt")
         lines.append("blocking problems found" if self.blocking else "no blocking problems")
         return "\n".join(lines)
 
@@ -215,7 +219,7 @@ def check_data(
         for ref, audio in tqdm(loaded, total=len(refs), desc=split, disable=None if progress is None else not progress):
             labels = _check_text(ref, alphabet, report)
             if isinstance(audio, AudioError):
-                report.problems.append(Problem("unreadable", ref.where, audio.problem))
+                report.problems.append(Problem("unreadable", ref.where, f"{audio.name}: {audio.problem}"))
                 continue
             _check_audio(ref, audio, labels, sample_rate, report)
             seen[_hash(audio)].append((split, ref.where))

@@ -1,4 +1,4 @@
-"""Features in TensorFlow: DeepSpeech-identical MFCC and the context windows the acoustic model reads."""
+"""Features in TensorFlow: DeepSpeech-identical MFCC, context windows, and the log-mel front end of other models."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import tensorflow as tf
+
+    from sttx.core.contract.frontend import FrontEnd
 
 #: DeepSpeech's geometry: 26 MFCC coefficients, 9 frames of context on each side.
 N_INPUT = 26
@@ -65,3 +67,47 @@ def mfcc_from_spectrogram(spec: tf.Tensor, sample_rate: int = 16000) -> tf.Tenso
 def mfcc(audio: tf.Tensor, sample_rate: int = 16000) -> tf.Tensor:
     """float32 waveform [N] -> MFCC [T, 26], identical to DeepSpeech's ``audio_to_features``."""
     return mfcc_from_spectrogram(spectrogram(audio), sample_rate)
+
+
+#: log-mel filterbank range, and the floor added before the log (keeps silence finite)
+MEL_LOWER_HZ = 20.0
+LOG_FLOOR = 1e-6
+
+
+def front_end_spectrogram(audio: tf.Tensor, front_end: FrontEnd, sample_rate: int = 16000) -> tf.Tensor:
+    """float32 waveform [N] -> power spectrogram [T, bins] with the front end's window and hop (periodic Hann)."""
+    import tensorflow as tf
+
+    if front_end.window_samples(sample_rate) == WINDOW_SAMPLES and front_end.hop_samples(sample_rate) == STEP_SAMPLES:
+        return spectrogram(audio)
+    spec = tf.raw_ops.AudioSpectrogram(
+        input=tf.reshape(audio, [-1, 1]), window_size=front_end.window_samples(sample_rate),
+        stride=front_end.hop_samples(sample_rate), magnitude_squared=True)
+    return spec[0]
+
+
+def features_from_spectrogram(spec: tf.Tensor, front_end: FrontEnd, sample_rate: int = 16000) -> tf.Tensor:
+    """Power spectrogram [T, bins] -> the front end's features [T, n_features] (normalised as it declares)."""
+    import tensorflow as tf
+
+    if front_end.kind == "mfcc":
+        if front_end.n_features == N_INPUT:
+            features = mfcc_from_spectrogram(spec, sample_rate)
+        else:
+            features = tf.raw_ops.Mfcc(
+                spectrogram=spec[None], sample_rate=sample_rate, upper_frequency_limit=sample_rate / 2,
+                lower_frequency_limit=LOWER_HZ, filterbank_channel_count=N_FILTERS,
+                dct_coefficient_count=front_end.n_features)[0]
+    else:
+        matrix = tf.signal.linear_to_mel_weight_matrix(
+            front_end.n_features, tf.shape(spec)[-1], sample_rate, MEL_LOWER_HZ, sample_rate / 2)
+        features = tf.math.log(tf.matmul(spec, matrix) + LOG_FLOOR)
+    if front_end.normalise == "utterance":
+        mean, variance = tf.nn.moments(features, axes=[0], keepdims=True)
+        features = (features - mean) * tf.math.rsqrt(variance + 1e-5)
+    return features
+
+
+def compute_features(audio: tf.Tensor, front_end: FrontEnd, sample_rate: int = 16000) -> tf.Tensor:
+    """float32 waveform [N] -> the front end's features [T, n_features]."""
+    return features_from_spectrogram(front_end_spectrogram(audio, front_end, sample_rate), front_end, sample_rate)

@@ -29,8 +29,15 @@ CV_COLUMNS = ("client_id", "path", "sentence", "up_votes", "down_votes", "age", 
 
 #: why a row was not imported, in the order the checks run, with the report's wording
 SKIP_REASONS = {
+    # decided from the corpus listing alone, before any audio is read
+    "malformed_row": "are malformed lines in the corpus listing",
+    "ignored_segment": "are segments the corpus marks to be ignored",
+    "skiplist": "belong to a book or speaker on the --skiplist",
+    "held_out": "belong to a recording that is in the dev or test set",
+    # decided with the audio
     "duplicate": "duplicate an earlier row",
     "missing_clip": "have no audio file",
+    "unsupported_source": "have an audio source sttx does not read",
     "unreadable_audio": "have unreadable or zero-byte audio",
     "empty_sentence": "have an empty sentence",
     "invalid_label": "failed on transcript validation",

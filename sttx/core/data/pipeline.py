@@ -1,7 +1,8 @@
 """The tf.data input pipeline: refs -> checks -> decode + augment -> MFCC -> length-bucketed batches, per epoch.
 
 Batch contract (every element of ``EpochDatasets.for_epoch``): a dict with
-``features`` float32 [B, T, 26] (zero-padded MFCC, *not* windowed: the model applies the context windows),
+``features`` float32 [B, T, F] (zero-padded features of the model's front end: DeepSpeech's 26 MFCC, *not*
+windowed, as the model applies the context windows; or e.g. 80 log-mel),
 ``feature_lengths`` int32 [B], ``labels`` int32 [B, L] (zero-padded), ``label_lengths`` int32 [B] and
 ``ids`` string [B].
 """
@@ -9,6 +10,7 @@ Batch contract (every element of ``EpochDatasets.for_epoch``): a dict with
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +18,12 @@ import numpy as np
 
 from sttx.core.contract.augmentation import Augmentation
 from sttx.core.contract.clock import check_mode
+from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd, min_feature_frames
 from sttx.core.data import bucketing
 from sttx.core.data.batching import planned_batches
 from sttx.core.data.feature_cache import FeatureCache, fingerprint
-from sttx.core.data.features import N_INPUT, mfcc_from_spectrogram, spectrogram
-from sttx.core.data.rejects import EMPTY_TRANSCRIPT, UNENCODABLE, RejectLog, ctc_min_frames
+from sttx.core.data.features import features_from_spectrogram, front_end_spectrogram
+from sttx.core.data.rejects import EMPTY_TRANSCRIPT, RejectLog, ctc_min_frames
 from sttx.core.data.stages import Stages, split_chains
 
 log = logging.getLogger(__name__)
@@ -35,8 +38,7 @@ def encode_all(refs: Sequence[Any], alphabet: Any, rejects: RejectLog) -> list[n
             rejects.add(str(ref.id), EMPTY_TRANSCRIPT, "")
             labels.append(None)
         elif not alphabet.can_encode(text):
-            missing = "".join(sorted(set(alphabet.missing(text))))
-            rejects.add(str(ref.id), UNENCODABLE, f"missing characters: {missing!r}")
+            rejects.add_unencodable(str(ref.id), set(alphabet.missing(text)), alphabet.source)
             labels.append(None)
         else:
             labels.append(np.asarray(alphabet.encode(text), dtype=np.int32))
@@ -63,12 +65,16 @@ class EpochDatasets:
         self.rejects: RejectLog = settings["rejects"] if settings["rejects"] is not None else RejectLog()
         self.rejects.total += len(refs)
         self.labels = encode_all(refs, alphabet, self.rejects)
-        self.min_frames = np.asarray([ctc_min_frames(lab.tolist()) if lab is not None else 0 for lab in self.labels])
+        self.front_end: FrontEnd = settings["front_end"]
+        reduction = int(settings["time_reduction"])
+        self.min_frames = np.asarray([min_feature_frames(ctc_min_frames(lab.tolist()), reduction)
+                                      if lab is not None else 0 for lab in self.labels])
         candidates = np.asarray([i for i, lab in enumerate(self.labels) if lab is not None], dtype=np.int64)
         keys = bucketing.length_keys(refs)
         self.ordered = bucketing.sorted_indices(candidates, keys, reverse=settings["reverse"], limit=settings["limit"])
         self.chains = split_chains(settings["augmentations"] if self.train else ())
         self.cache = self._make_cache()
+        self._run_token = uuid.uuid4().hex[:12]  # service job names are unique per run
 
     @property
     def copies(self) -> int:
@@ -110,18 +116,38 @@ class EpochDatasets:
         """Elements in one epoch as planned: kept samples (after ``limit``) times their copies."""
         return len(self.ordered) * self.copies
 
-    def for_epoch(self, epoch: int, skip_batches: int = 0) -> Any:
-        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches."""
+    def for_epoch(self, epoch: int, skip_batches: int = 0, share: tuple[int, int] = (0, 1)) -> Any:
+        """The ``tf.data.Dataset`` of ``epoch`` (0-based), without its first ``skip_batches`` batches.
+
+        ``share=(r, R)`` gives replica r's slice of every planned batch (see ``Plan.share``): one element per
+        planned batch, empty ones included, so that R replicas always step together.
+        """
         import tensorflow as tf
 
+        part, parts = share
+        service = self.settings["data_service"] if self.train else ""
+        if service:
+            from sttx.core.data.service import service_batches
+
+            if self.cache is not None:
+                from sttx.core.contract.errors import UsageError
+
+                raise UsageError("--feature_cache and --data_service exclude each other")
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
+            job = f"sttx-{self._run_token}-epoch{epoch}-skip{skip_batches}-share{part}of{parts}"
+            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1).prefetch(
+                tf.data.AUTOTUNE)
         if self.cache is None:
-            plan = self.plan(epoch).skip(skip_batches)
+            plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
-        else:
+        else:  # one cache per replica share, each replaying its own slice of the same unshuffled plan
+            cache = self.cache if parts == 1 else FeatureCache(f"{self.cache.path}-replica{part}of{parts}",
+                                                               self.cache.cache_for_epochs)
             plan = bucketing.plan_epoch(self.ordered, self.settings["batch_size"], copies=self.copies)
-            elements = self._elements(plan, epoch).cache(self.cache.prepare(epoch, self._fingerprint(plan)))
-        width = int(plan.sizes.max()) if len(plan.sizes) else 1
-        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width)
+            plan = plan.share(part, parts)
+            elements = self._elements(plan, epoch).cache(cache.prepare(epoch, self._fingerprint(plan)))
+        width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
+        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width, keep_empty=parts > 1)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
             if self.shuffles and buffer > 1:
@@ -138,6 +164,8 @@ class EpochDatasets:
         ids = [str(self.refs[i].id) for i in self.ordered]
         labels = [self.labels[i] for i in self.ordered]
         extra = [self.settings["seed"], self.settings["sample_rate"], self.copies, len(plan), *specs]
+        if self.front_end != DEEPSPEECH_FRONT_END:  # DeepSpeech's caches keep their fingerprints
+            extra.append(str(self.front_end.as_dict()))
         return fingerprint(ids, labels, extra)
 
     def _stages(self) -> Stages:
@@ -145,7 +173,7 @@ class EpochDatasets:
         s = self.settings
         return Stages(
             self.refs, self.labels, self.min_frames, self.chains, self.rejects,
-            s["sample_rate"], s["seed"], s["epochs"], s["clock"], check_in=post[-1],
+            s["sample_rate"], s["seed"], s["epochs"], s["clock"], check_in=post[-1], front_end=self.front_end,
         )
 
     def _elements(self, plan: bucketing.Plan, epoch: int) -> Any:
@@ -154,6 +182,7 @@ class EpochDatasets:
 
         stages = self._stages()
         count, rate = plan.count, int(self.settings["sample_rate"])
+        front_end, width = self.front_end, self.front_end.n_features
         source = tf.data.Dataset.from_tensor_slices(plan.filled())
 
         def features(element: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -161,11 +190,11 @@ class EpochDatasets:
             audio, labels, sample_id, keep = tf.numpy_function(
                 stages.decode, where, [tf.float32, tf.int32, tf.string, tf.bool], name="decode"
             )
-            spec = spectrogram(tf.ensure_shape(audio, [None]))
+            spec = front_end_spectrogram(tf.ensure_shape(audio, [None]), front_end, rate)
             if stages.chains["spectrogram"]:
                 spec, keep = _numpy_stage(stages, "spectrogram", spec, where, keep)
             out = dict(element, labels=tf.ensure_shape(labels, [None]), id=tf.ensure_shape(sample_id, []))
-            out["features"] = tf.ensure_shape(mfcc_from_spectrogram(spec, rate), [None, N_INPUT])
+            out["features"] = tf.ensure_shape(features_from_spectrogram(spec, front_end, rate), [None, width])
             out["keep"] = tf.ensure_shape(keep, [])
             return out
 
@@ -183,7 +212,7 @@ class EpochDatasets:
         def augment(element: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
             where = [element["index"], element["copy"], element["position"], count, epoch]
             feats, keep = _numpy_stage(stages, "features", element["features"], where, element["keep"])
-            return dict(element, features=tf.ensure_shape(feats, [None, N_INPUT]), keep=keep)
+            return dict(element, features=tf.ensure_shape(feats, [None, self.front_end.n_features]), keep=keep)
 
         calls = self.settings["num_parallel_calls"] or tf.data.AUTOTUNE
         return dataset.map(augment, num_parallel_calls=calls, deterministic=True)
@@ -220,6 +249,9 @@ def make_dataset(
     shuffle_batches: bool | None = None,
     shuffle_buffer: int = 64,
     num_parallel_calls: int | None = None,
+    front_end: FrontEnd = DEEPSPEECH_FRONT_END,
+    time_reduction: int = 1,
+    data_service: str = "",
 ) -> EpochDatasets:
     """Build the input pipeline of ``refs`` (SampleRefs) labelled with ``alphabet``.
 
@@ -229,7 +261,10 @@ def make_dataset(
     each in its domain; ``clock`` is ``run`` (progress through all ``epochs``) or ``epoch``. ``limit`` keeps the
     first samples in sorted order (the shortest, or the longest with ``reverse``). ``shuffle_batches`` defaults
     to ``train``. ``feature_cache`` (training only) caches the MFCC with tf.data, rebuilt every
-    ``cache_for_epochs`` epochs (0: never). ``num_parallel_calls`` None means AUTOTUNE.
+    ``cache_for_epochs`` epochs (0: never). ``num_parallel_calls`` None means AUTOTUNE. ``front_end`` is the
+    model's (DeepSpeech's MFCC by default) and ``time_reduction`` its feature frames per output frame, which the
+    CTC length check counts with. ``data_service`` (grpc://HOST:PORT) makes the training batches on tf.data
+    service workers (sttx.core.data.service).
     """
     if batch_size < 1:
         from sttx.core.contract.errors import UsageError

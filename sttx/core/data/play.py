@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -12,7 +14,7 @@ import attrs
 import numpy as np
 
 from sttx.core.contract.augmentation import Augmentation, Fired, apply_chain
-from sttx.core.contract.errors import UsageError
+from sttx.core.contract.errors import SttxError, UsageError
 from sttx.core.contract.grammar import format_value
 from sttx.core.contract.samples import SampleRef
 from sttx.core.data.audio import AudioError, to_int16, write_audio
@@ -28,6 +30,10 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 
 class PlayError(UsageError):
     """A play request that cannot be carried out (bad source, bad selection)."""
+
+
+class NothingDecodedError(SttxError):
+    """Not one of the selected clips of a source could be decoded."""
 
 
 @attrs.frozen(eq=False)
@@ -94,11 +100,11 @@ def render(
     sample_rate: int = 16000,
     clock: float = 0.5,
     seed: int = 4568,
-    unreadable: list[str] | None = None,
+    unreadable: list[AudioError] | None = None,
 ) -> Iterator[Clip]:
     """Decode and augment each selected clip exactly as a training epoch 0 would (same seeds per sample).
 
-    :param unreadable: collects one line per clip that cannot be decoded; such clips are skipped, never fatal
+    :param unreadable: collects the error of each clip that cannot be decoded; such clips are skipped
     """
     chain, _ = audible(augmentations)
     for index in indices:
@@ -106,12 +112,23 @@ def render(
             sample = refs[index].load(sample_rate)
         except AudioError as error:
             if unreadable is not None:
-                unreadable.append(str(error))
+                unreadable.append(error)
             continue
         audio, fired = apply_chain(
             chain, sample.audio, sample_rate=sample_rate, clock=clock, seed=seed, epoch=0, index=index
         )
         yield Clip(index, sample.id, np.asarray(audio, dtype=np.float32), sample_rate, fired)
+
+
+def first_decoded(clips: Iterator[Clip], unreadable: list[AudioError], source: str) -> Iterator[Clip]:
+    """``clips`` as they come, once one has decoded; NothingDecodedError (why, by problem) when none does."""
+    first = next(clips, None)
+    if first is None and unreadable:
+        problems = Counter(error.problem for error in unreadable)
+        example = {error.problem: error.name for error in reversed(unreadable)}
+        why = "; ".join(f"{problem}: {count} (e.g. {example[problem]})" for problem, count in problems.most_common(3))
+        raise NothingDecodedError(f"no clip of {source} could be decoded ({len(unreadable)} tried): {why}")
+    return itertools.chain([] if first is None else [first], clips)
 
 
 def write_clips(clips: Sequence[Clip], output: Path) -> list[Path]:

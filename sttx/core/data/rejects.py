@@ -46,6 +46,9 @@ class RejectLog:
         self.total = total
         self._lock = threading.Lock()
         self._rejected: dict[str, tuple[str, str]] = {}
+        #: characters outside the alphabet, by the number of rejected transcripts holding each
+        self.missing_chars: collections.Counter[str] = collections.Counter()
+        self.alphabet_source: str | None = None
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("w", newline="", encoding="utf-8") as handle:
@@ -61,6 +64,13 @@ class RejectLog:
                 with self.path.open("a", newline="", encoding="utf-8") as handle:
                     csv.writer(handle).writerow((sample_id, reason, detail))
         return True
+
+    def add_unencodable(self, sample_id: str, missing: set[str], alphabet_source: str | None) -> None:
+        """Reject a transcript with characters outside the alphabet, counting each character once per sample."""
+        if self.add(sample_id, UNENCODABLE, f"missing characters: {''.join(sorted(missing))!r}"):
+            with self._lock:
+                self.missing_chars.update(missing)
+                self.alphabet_source = self.alphabet_source or alphabet_source
 
     def __contains__(self, sample_id: object) -> bool:
         with self._lock:
@@ -86,18 +96,36 @@ class RejectLog:
         """Rejected samples over ``total`` (0 when nothing was counted yet)."""
         return len(self) / self.total if self.total else 0.0
 
-    def check(self, max_rejected: float = 0.01) -> None:
-        """Raise TooManyRejectsError when the rejected share exceeds ``max_rejected`` (a fraction, 0.01 = 1%)."""
-        check_rejects(self, max_rejected)
+    def check(self, max_rejected: float = 0.01, files: Sequence[str] = ()) -> None:
+        """Raise TooManyRejectsError when the rejected share exceeds ``max_rejected`` (a fraction, 0.01 = 1%).
+
+        :param files: the run's collections, named in the hint to write an alphabet that covers them
+        """
+        check_rejects(self, max_rejected, files)
 
 
-def check_rejects(log: RejectLog, max_rejected: float = 0.01) -> None:
-    """Fail when more than ``max_rejected`` of ``log.total`` samples were rejected, naming the commonest reasons."""
+def check_rejects(log: RejectLog, max_rejected: float = 0.01, files: Sequence[str] = ()) -> None:
+    """Fail when more than ``max_rejected`` of ``log.total`` samples were rejected, naming the commonest reasons
+    (and, for transcripts outside the alphabet, the missing characters and how to write an alphabet with them)."""
     if log.share <= max_rejected:
         return
     reasons = ", ".join(f"{reason} ({count})" for reason, count in list(log.counts().items())[:3])
     where = f"; see {log.path}" if log.path is not None else ""
     raise TooManyRejectsError(
         f"{len(log)} of {log.total} samples rejected ({log.share:.1%} > --max_rejected {max_rejected:.1%}): "
-        f"{reasons}{where}"
+        f"{reasons}{where}{missing_chars_hint(log, files)}"
     )
+
+
+def missing_chars_hint(log: RejectLog, files: Sequence[str] = (), examples: int = 5) -> str:
+    """``. Characters missing from the alphabet X: 'é' (U+00E9) in 3 samples, ...; write one with ...`` or ''."""
+    if not log.missing_chars:
+        return ""
+    common = log.missing_chars.most_common()
+    shown = ", ".join(f"{char!r} (U+{ord(char):04X}) in {count} sample{'s' if count > 1 else ''}"
+                      for char, count in common[:examples])
+    more = f" and {len(common) - examples} more" if len(common) > examples else ""
+    sources = " ".join(files) if files else "TRAIN.csv DEV.csv TEST.csv"
+    return (f". Characters missing from the alphabet {log.alphabet_source or '(given)'}: {shown}{more}; "
+            f"`sttx data alphabet {sources} --output alphabet.txt` writes one that covers the data, for "
+            "--alphabet_config_path")

@@ -10,7 +10,7 @@ import numpy as np
 
 from sttx.core.contract.augmentation import Augmentation, apply_chain
 from sttx.core.contract.clock import clock
-from sttx.core.data.features import n_frames
+from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd
 from sttx.core.data.rejects import TOO_SHORT, UNREADABLE, RejectLog
 
 Chain = list[tuple[int, Augmentation]]
@@ -52,6 +52,7 @@ class Stages:
     epochs: int
     clock_mode: str
     check_in: str
+    front_end: FrontEnd = DEEPSPEECH_FRONT_END
 
     def _context(self, index: int, copy: int, position: int, count: int, epoch: int) -> dict[str, Any]:
         """Keyword arguments of apply_chain for this element."""
@@ -63,6 +64,7 @@ class Stages:
             "epoch": epoch,
             "index": index + copy * len(self.refs),
             "label_length": 0 if labels is None else len(labels),
+            "frame_ms": self.front_end.hop_ms,
         }
 
     def _long_enough(self, index: int, frames: int) -> bool:
@@ -90,12 +92,13 @@ class Stages:
         if chain:
             context = self._context(index, copy, position, count, epoch)
             audio = np.asarray(apply_chain(chain, audio, **context)[0], dtype=np.float32).reshape(-1)
-        keep = self.check_in != "sample" or self._long_enough(index, n_frames(len(audio)))
+        frames = self.front_end.n_frames(len(audio), self.sample_rate)
+        keep = self.check_in != "sample" or self._long_enough(index, frames)
         return audio, labels, sample_id, keep
 
     def augment(self, domain: str, data: Any, index: Any, copy: Any, position: Any, count: Any, epoch: Any,
                 keep: Any) -> tuple[np.ndarray, bool]:
-        """Apply the ``domain`` chain to ``data`` ([T, 257] or [T, 26]); ``(data, keep)``."""
+        """Apply the ``domain`` chain to ``data`` ([T, 257] or [T, n_features]); ``(data, keep)``."""
         if not keep:
             return data, False
         index = int(index)

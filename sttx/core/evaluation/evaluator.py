@@ -85,6 +85,17 @@ def file_result(name: str, samples: Sequence[SampleScore], *, bytes_mode: bool =
     return FileResult(name=name, wer=corpus_wer(samples), cer=corpus_cer(samples), loss=loss, samples=ordered)
 
 
+def time_reduction(model: Any) -> int:
+    """Feature frames per output frame of ``model`` (``model.time_reduction``; 1 for DeepSpeech)."""
+    return int(getattr(model, "time_reduction", 1) or 1)
+
+
+def output_lengths(model: Any, feature_lengths: Any) -> Any:
+    """Logit frames per sample: ``ceil(feature frames / time_reduction)`` (tensors or arrays)."""
+    reduction = time_reduction(model)
+    return feature_lengths if reduction == 1 else (feature_lengths + (reduction - 1)) // reduction
+
+
 _steps: weakref.WeakKeyDictionary[Any, Callable[..., tuple[Any, Any]]] = weakref.WeakKeyDictionary()
 
 
@@ -105,21 +116,26 @@ def make_eval_step(model: Any) -> Callable[..., tuple[Any, Any]]:
     @tf.function(input_signature=signature)
     def step(features: Any, feature_lengths: Any, labels: Any, label_lengths: Any) -> tuple[Any, Any]:
         logits = tf.cast(model(features, training=False), tf.float32)
-        lengths = tf.minimum(feature_lengths, tf.shape(logits)[1])
+        lengths = tf.minimum(output_lengths(model, feature_lengths), tf.shape(logits)[1])
         # sparse labels select TensorFlow's native CTC kernel on CPU (dense ones a slower graph version)
         sparse = tf.RaggedTensor.from_tensor(labels, lengths=label_lengths).to_sparse()
         loss = tf.nn.ctc_loss(labels=sparse, logits=logits, label_length=None, logit_length=lengths,
                               logits_time_major=False, blank_index=-1)
         return logits, loss
 
+    step.time_reduction = time_reduction(model)  # read by evaluate_dataset to decode the right frames
     with contextlib.suppress(TypeError):  # a model that takes no weak reference just gets no cache
         _steps[model] = step
     return step
 
 
-def score_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray, alphabet: Any) -> list[SampleScore]:
-    """Greedy-decode one batch and score each sample against its labels decoded back through the alphabet."""
-    feature_lengths = np.asarray(batch["feature_lengths"])
+def score_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray, alphabet: Any,
+                reduction: int = 1) -> list[SampleScore]:
+    """Greedy-decode one batch and score each sample against its labels decoded back through the alphabet.
+
+    :param reduction: feature frames per logit frame (the model's time reduction)
+    """
+    feature_lengths = -(-np.asarray(batch["feature_lengths"]) // reduction)
     labels, label_lengths = np.asarray(batch["labels"]), np.asarray(batch["label_lengths"])
     decoded = greedy_decode_batch(logits, feature_lengths)
     scores = []
@@ -132,9 +148,9 @@ def score_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray
 
 
 def _pending_batch(batch: Mapping[str, Any], logits: np.ndarray, losses: np.ndarray,
-                   alphabet: Any) -> list[tuple[str, str, float, np.ndarray]]:
+                   alphabet: Any, reduction: int = 1) -> list[tuple[str, str, float, np.ndarray]]:
     """(id, reference, loss, log-probabilities [T, C]) of each sample, for a decoder to decode later."""
-    feature_lengths = np.asarray(batch["feature_lengths"])
+    feature_lengths = -(-np.asarray(batch["feature_lengths"]) // reduction)
     labels, label_lengths = np.asarray(batch["labels"]), np.asarray(batch["label_lengths"])
     pending = []
     for row in range(len(feature_lengths)):
@@ -153,10 +169,11 @@ def collect_outputs(step: Callable[..., Any], dataset: Any, alphabet: Any, *, de
     from tqdm import tqdm
 
     pending: list[tuple[str, str, float, np.ndarray]] = []
+    reduction = int(getattr(step, "time_reduction", 1))  # feature frames per output frame
     for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
         numpy_batch = {key: value.numpy() for key, value in batch.items()}
-        pending.extend(_pending_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+        pending.extend(_pending_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet, reduction))
     return pending
 
 
@@ -182,7 +199,8 @@ def evaluate_dataset(
     for batch in tqdm(dataset, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         logits, losses = step(*(tf.cast(batch[key], dtype) for key, dtype in _INPUTS))
         numpy_batch = {key: value.numpy() for key, value in batch.items()}
-        scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet))
+        reduction = int(getattr(step, "time_reduction", 1))
+        scores.extend(score_batch(numpy_batch, logits.numpy(), losses.numpy(), alphabet, reduction))
     return scores
 
 

@@ -18,8 +18,9 @@ class ExportOptions:
 
     n_steps: int = 16
     export_beam_width: int = 500
-    export_quantize: bool = False
     export_float16: bool = False
+    #: Coqui STT 1.4 quantizes by default (DeepSpeech always did); float16 weights, when asked for, replace it
+    export_quantize: bool = attrs.field(default=attrs.Factory(lambda self: not self.export_float16, takes_self=True))
     export_file_name: str = "output_graph"
     audio_sample_rate: int = 16000
     feature_win_len: int = 32

@@ -29,6 +29,12 @@ class ExportSource:
     relu_clip: float | None = None
     dev_files: tuple[str, ...] = ()
 
+    @property
+    def architecture(self) -> str:
+        """The ``--model`` name of what is exported (``deepspeech`` for plain weights and unnamed models)."""
+        return str(getattr(self.model, "sttx_architecture", "") or "deepspeech") if self.model is not None \
+            else "deepspeech"
+
     def weights(self) -> Any:
         """The model as arrays (LSTM in Keras gate order)."""
         from sttx.core.training.acoustic_weights import weights_from_model

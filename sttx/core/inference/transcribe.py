@@ -76,7 +76,7 @@ def collect_audio_files(inputs: Iterable[str | Path], recursive: bool = False) -
 
 def transcribe_file(acoustic: Any, alphabet: Any, path: Path, vad: VadOptions | None,
                     decoder: Decoder | None = None) -> FileResult:
-    """Read (16 kHz mono), split with the VAD when given, transcribe each segment with libstt's framing.
+    """Read (16 kHz mono), split a long recording at pauses when ``vad`` is given, transcribe each piece as libstt.
 
     :param decoder: a registered decoder built for ``alphabet`` (None: greedy)
     """

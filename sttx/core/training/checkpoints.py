@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import shutil
+import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -196,9 +197,9 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
 
 
 def _skipped(name: str, skip: frozenset[str]) -> bool:
-    from sttx.core.training.transfer import layer_of
+    from sttx.core.training.transfer import LAYERS, layer_of
 
-    return layer_of(name) in skip
+    return bool(skip) and layer_of(name, (*LAYERS, *sorted(skip))) in skip
 
 
 def restore(path: str | Path, variables: dict[str, Any], *, skip: Iterable[str] = ()) -> dict[str, Any]:
@@ -274,7 +275,12 @@ def restore_for_inference(directory: str | Path, *, prefer: tuple[str, ...] = (B
     alphabet = load_alphabet(None if bytes_mode or not alphabet_file.is_file() else alphabet_file, bytes_mode)
     settings = _Geometry(**{key: geometry[key] for key in ("n_hidden", "relu_clip", "layer_norm", "feature_norm")
                            if key in geometry})
-    model = registries.models.get(geometry.get("model", "deepspeech")).build(settings, alphabet.n_classes)
+    name = geometry.get("model", "deepspeech")
+    architecture = registries.models.get(name)
+    # a model plugin's own geometry settings (model_size...) ride along with DeepSpeech's
+    extra = {name: geometry[name] for name in architecture.settings if name in geometry}
+    built_with = types.SimpleNamespace(**attrs.asdict(settings), **extra) if extra else settings
+    model = architecture.create(built_with, alphabet.n_classes, name)
     restore(path, tracked_variables(model, None))
     return Restored(model, alphabet, float(settings.relu_clip), path, state)
 

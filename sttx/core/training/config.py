@@ -9,9 +9,13 @@ import attrs
 
 from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
+from sttx.core.training.checkpoint_dirs import check_dir_flags
+from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
 
 LOAD_TRAIN = ("auto", "last", "best", "init")
+#: the dirs a run creates and writes into (an existing file there is a usage error, not a traceback)
+_WRITTEN_DIRS = ("checkpoint_dir", "save_checkpoint_dir", "summary_dir", "export_dir")
 
 
 def _files(value: Any) -> tuple[str, ...]:
@@ -38,6 +42,16 @@ _unit_interval = attrs.validators.and_(attrs.validators.ge(0.0), attrs.validator
 def _positive(instance: Any, attribute: Any, value: float) -> None:
     if value <= 0:
         raise UsageError(f"--{attribute.name} must be positive, not {value}")
+
+
+def _share(instance: Any, attribute: Any, value: float) -> None:
+    if not 0 <= value < 1:  # a rate of 1 drops everything; Keras would fail much later, while building the model
+        raise UsageError(f"--{attribute.name} {value}: a dropout rate must be in [0, 1)")
+
+
+def _share_or_inherit(instance: Any, attribute: Any, value: float) -> None:
+    if value != -1:  # DeepSpeech's -1: the same as --dropout_rate
+        _share(instance, attribute, value)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,16 +88,22 @@ class TrainConfig:
     export_dir: str = ""
     # model
     model: str = "deepspeech"
+    #: a model plugin's size preset and geometry overrides (0: the preset's); DeepSpeech uses --n_hidden
+    model_size: str = ""
+    conformer_dim: int = attrs.field(default=0, validator=_non_negative)
+    conformer_layers: int = attrs.field(default=0, validator=_non_negative)
+    conformer_heads: int = attrs.field(default=0, validator=_non_negative)
+    conformer_kernel: int = attrs.field(default=0, validator=_non_negative)
     n_hidden: int = attrs.field(default=2048, validator=_positive)
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
     feature_norm: bool = False
-    dropout_rate: float = 0.05
-    dropout_rate2: float = -1.0
-    dropout_rate3: float = -1.0
-    dropout_rate4: float = 0.0
-    dropout_rate5: float = 0.0
-    dropout_rate6: float = -1.0
+    dropout_rate: float = attrs.field(default=0.05, validator=_share)
+    dropout_rate2: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate3: float = attrs.field(default=-1.0, validator=_share_or_inherit)
+    dropout_rate4: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate5: float = attrs.field(default=0.0, validator=_share)
+    dropout_rate6: float = attrs.field(default=-1.0, validator=_share_or_inherit)
     alphabet_config_path: str = ""
     bytes_output_mode: bool = False
     # optimisation
@@ -108,6 +128,13 @@ class TrainConfig:
     early_stop: bool = False
     es_epochs: int = attrs.field(default=25, validator=_positive)
     es_min_delta: float = 0.05
+    # distribution and devices
+    strategy: str = attrs.field(default="auto", validator=attrs.validators.in_(STRATEGIES))
+    cpu_devices: int = attrs.field(default=0, validator=_non_negative)
+    collective_timeout: float = attrs.field(default=0.0, validator=_non_negative)
+    data_service: str = ""
+    use_allow_growth: bool = True
+    train_cudnn: bool = False
     # reporting
     log_level: int = 1
     show_progressbar: bool = True
@@ -132,6 +159,7 @@ class TrainConfig:
         if not self.save_dir and self.train_files:
             raise UsageError("training needs --checkpoint_dir (or --save_checkpoint_dir)")
         settings_of(self)  # a bad decoding flag fails before training starts
+        check_dir_flags(attrs.asdict(self, recurse=False), _WRITTEN_DIRS)
         self._check_transfer()
 
     def _check_transfer(self) -> None:
@@ -153,6 +181,11 @@ class TrainConfig:
     def save_dir(self) -> str:
         """Where checkpoints are written: --save_checkpoint_dir, else --checkpoint_dir."""
         return self.save_checkpoint_dir or self.checkpoint_dir
+
+    @property
+    def data_files(self) -> tuple[str, ...]:
+        """Every collection of the run: train, dev and test files, in that order."""
+        return (*self.train_files, *self.dev_files, *self.test_files)
 
     @property
     def summaries(self) -> str:
@@ -181,3 +214,31 @@ def _spec_text(item: Any) -> str:
     """An augmentation as its grammar text; file names as themselves."""
     to_spec = getattr(item, "to_spec", None)
     return str(to_spec()) if callable(to_spec) else str(item)
+
+
+#: geometry flags that only a model plugin declaring them (``ModelArchitecture.settings``) reads
+PLUGIN_GEOMETRY = ("model_size", "conformer_dim", "conformer_layers", "conformer_heads", "conformer_kernel")
+
+
+def with_model_defaults(settings: dict[str, Any], architecture: Any, explicit: set[str],
+                        parse_augmentation: Any = None) -> dict[str, Any]:
+    """``settings`` with the model's declared defaults for every flag the user did not give.
+
+    DeepSpeech declares none, so its runs are unchanged. ``augment`` defaults are grammar strings, turned into
+    augmentations with ``parse_augmentation`` (the registry's ``parse``). A geometry flag of another model
+    (``--model_size`` for deepspeech) is a usage error rather than silently ignored.
+    """
+    model = settings.get("model", "deepspeech")
+    for name in PLUGIN_GEOMETRY:
+        if name in explicit and settings.get(name) and name not in architecture.settings:
+            raise UsageError(f"--{name}: the {model} model does not use it"
+                             + (" (its width is --n_hidden)" if model == "deepspeech" else ""))
+    merged = dict(settings)
+    for name, value in architecture.defaults.items():
+        if name in explicit:
+            continue
+        if name == "augment":
+            value = tuple(parse_augmentation(spec) if isinstance(spec, str) and parse_augmentation else spec
+                          for spec in value)
+        merged[name] = value
+    return merged

@@ -75,19 +75,23 @@ class EvaluateConfig:
 
 def collection_datasets(
     files: Sequence[str], alphabet: Any, formats: Any, *, batch_size: int, limit: int = 0, reverse: bool = False,
-    sample_rate: int = 16000,
+    sample_rate: int = 16000, model: Any = None,
 ) -> tuple[dict[str, Any], Any]:
-    """One evaluation ``tf.data.Dataset`` per file (no augmentation, unshuffled) and the shared RejectLog."""
+    """One evaluation ``tf.data.Dataset`` per file (no augmentation, unshuffled) and the shared RejectLog.
+
+    :param model: the model evaluated: its ``front_end`` and ``time_reduction`` (DeepSpeech's when absent)
+    """
     from sttx.core.data.collections import read_collection
     from sttx.core.data.pipeline import make_dataset
     from sttx.core.data.rejects import RejectLog
 
     rejects = RejectLog()
     datasets = {}
+    front = {key: getattr(model, key) for key in ("front_end", "time_reduction") if getattr(model, key, None)}
     for name in files:
         refs = read_collection(name, formats)
         pipeline = make_dataset(refs, alphabet, batch_size=batch_size, train=False, rejects=rejects, limit=limit,
-                                reverse=reverse, sample_rate=sample_rate)
+                                reverse=reverse, sample_rate=sample_rate, **front)
         datasets[name] = pipeline.for_epoch(0)
     return datasets, rejects
 
@@ -175,7 +179,7 @@ def evaluate_checkpoint(config: EvaluateConfig, registries: Any = None) -> Evalu
     formats = registries.sample_formats
     datasets, rejects = collection_datasets(
         config.test_files, alphabet, formats, batch_size=config.test_batch_size, limit=config.limit_test,
-        reverse=config.reverse_test, sample_rate=config.audio_sample_rate,
+        reverse=config.reverse_test, sample_rate=config.audio_sample_rate, model=model,
     )
     result = evaluate(model, datasets, alphabet, report_count=config.report_count,
                       bytes_mode=bool(getattr(alphabet, "is_bytes", False)), progress=config.show_progressbar,

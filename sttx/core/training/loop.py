@@ -9,6 +9,8 @@ only on (seed, epoch) and dropout only on (seed, global step), which is the whol
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,19 @@ from typing import Any
 import attrs
 
 from sttx.core.contract.errors import SttxError
-from sttx.core.training import checkpoints
+from sttx.core.training import checkpoints, run_setup
+from sttx.core.training.distributed_input import continue_epoch
 from sttx.core.training.lr_schedule import LearningRateSchedule
 from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
-from sttx.core.training.run_setup import RunData, build_model_and_optimizer, describe_run, load_data, resolve_alphabet
+from sttx.core.training.run_setup import (
+    RunData,
+    build_model_and_optimizer,
+    describe_run,
+    load_data,
+    measure_features,
+    resolve_alphabet,
+)
+from sttx.core.training.run_state import LoopState, TrainResult
 from sttx.core.training.stopping import StopRequest
 
 log = logging.getLogger(__name__)
@@ -29,66 +40,34 @@ class NonFiniteLossError(SttxError):
     """A batch gave a NaN or Inf loss; the message names its files and the checkpoint kept."""
 
 
-@attrs.define
-class LoopState:
-    """What the loop needs to continue exactly where it stopped (saved as JSON in every checkpoint)."""
-
-    epoch: int = 0
-    step_in_epoch: int = 0
-    global_step: int = 0
-    best_dev_loss: float | None = None
-    epochs_without_improvement: int = 0
-    nan_skipped: int = 0
-    epoch_loss_sum: float = 0.0
-    epoch_steps: int = 0
-    random_seed: int = 4568
-    #: --learning_rate as the plateau rule left it; the schedule's factor applies on top (None: older checkpoints)
-    base_learning_rate: float | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LoopState:
-        """The loop fields of a checkpoint's state.json (other keys ignored)."""
-        names = {field.name for field in attrs.fields(cls)}
-        return cls(**{key: value for key, value in data.get("loop", {}).items() if key in names})
-
-
-@attrs.frozen(kw_only=True)
-class TrainResult:
-    """How a run ended: steps, losses, the dev/test evaluations, and whether it was interrupted or stopped early."""
-
-    checkpoint_dir: str
-    global_step: int
-    epochs_completed: int
-    train_loss: float | None
-    best_dev_loss: float | None
-    dev: Any = None
-    test: Any = None
-    interrupted: str = ""
-    stopped_early: bool = False
-    nan_skipped: int = 0
-    checkpoint: Path | None = None
-    seconds: float = 0.0
-    model: Any = None
-    alphabet: Any = None
-    relu_clip: float = 20.0
-
-
 class Trainer:
     """One training process: builds everything from the config, restores, runs the epochs, checkpoints."""
 
     def __init__(self, config: Any, registries: Any, echo: Echo, stop: StopRequest) -> None:
+        from sttx.core.training import devices, distribution
         from sttx.core.training.precision import choose_policy
 
+        devices.prepare(config)
+        # first: MultiWorkerMirroredStrategy must be created before any other TensorFlow op
+        self.strategy = distribution.make_strategy(config.strategy, cpu_devices=config.cpu_devices,
+                                                   collective_timeout=config.collective_timeout)
+        self.role = distribution.role_of(self.strategy)
+        self.replicas = int(self.strategy.num_replicas_in_sync)
         self.config = attrs.evolve(config, dtype_policy=choose_policy(config.automatic_mixed_precision))
         self.registries, self.echo, self.stop = registries, echo, stop
         self.decoding = test_decoding(self.config, registries)  # an unknown --decoder fails before training
+        self.architecture = registries.models.get(self.config.model)
         self.alphabet = resolve_alphabet(self.config)
-        self.data: RunData = load_data(self.config, registries, self.alphabet)
-        self.model, self.optimizer, self.strategy = build_model_and_optimizer(self.config, registries, self.alphabet)
+        self.data: RunData = load_data(self.config, registries, self.alphabet, replicas=self.replicas,
+                                       chief=self.role.chief)
+        self.model, self.optimizer, _ = build_model_and_optimizer(self.config, registries, self.alphabet,
+                                                                  self.strategy)
         self.variables = checkpoints.tracked_variables(self.model, self.optimizer)
         self.state = LoopState(random_seed=self.config.random_seed)
-        self.save_dir = Path(self.config.save_dir) if self.config.save_dir else None
-        self.summaries = Summaries(self.config.summaries if self.data.train else "")
+        # every worker saves (checkpoints keep their decisions in step) but only the chief into --checkpoint_dir
+        self.scratch = None if self.role.chief else tempfile.mkdtemp(prefix=f"sttx-worker{self.role.index}-")
+        self.save_dir = Path(self.scratch or self.config.save_dir) if self.config.save_dir else None
+        self.summaries = Summaries(self.config.summaries if self.data.train and self.role.chief else "")
         self.last_checkpoint: Path | None = None
         self.last_save = time.monotonic()
         self._step: Any = None
@@ -101,9 +80,11 @@ class Trainer:
     def model_config(self) -> dict[str, Any]:
         """The geometry recorded in every checkpoint (what restore_for_inference rebuilds)."""
         c = self.config
-        return {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
-                "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
-                "bytes_output_mode": c.bytes_output_mode}
+        recorded = {"model": c.model, "n_hidden": c.n_hidden, "relu_clip": c.relu_clip, "layer_norm": c.layer_norm,
+                    "feature_norm": c.feature_norm, "n_classes": self.alphabet.n_classes,
+                    "bytes_output_mode": c.bytes_output_mode}
+        recorded.update({name: getattr(c, name) for name in self.architecture.settings})
+        return recorded
 
     def save(self, kind: str = checkpoints.TRAIN) -> Path:
         """Checkpoint the weights, optimizer and loop state into the save dir."""
@@ -132,12 +113,13 @@ class Trainer:
         from sttx.core.training import warm_start
 
         c = self.config
-        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet)
+        loaded = warm_start.initialise(c, self.model, self.variables, self.alphabet,
+                                       run_setup.model_layers(c, self.registries))
         if loaded is None:
             if not c.train_files:
                 raise checkpoints.CheckpointError(
                     f"nothing to test: no checkpoint in {c.load_dir or '(no --checkpoint_dir given)'}")
-            self.measure_features()
+            measure_features(self.config, self.model, self.data.train)
             self.state.base_learning_rate = c.learning_rate
             return
         path = loaded.source.path
@@ -149,34 +131,31 @@ class Trainer:
             self.state.base_learning_rate = c.learning_rate
         elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
             self.state.base_learning_rate = self.learning_rate
+        moved = ""  # a checkpoint trained at another global batch continues from the same sample position
+        if loaded.resumed and self.data.train is not None:
+            moved = continue_epoch(self.state, self.data.train, self.replicas, self.config.train_batch_size)
         where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
-        for note in loaded.notes:
+        for note in (moved, *loaded.notes) if moved else loaded.notes:
             self.echo(note)
-
-    def measure_features(self) -> None:
-        """A new run with --feature_norm: set the model's feature normalisation from the training set."""
-        from sttx.core.data import feature_stats
-        from sttx.core.training.acoustic_weights import FEATURE_NORM
-
-        if not self.config.feature_norm or self.data.train is None:
-            return
-        try:
-            layer = self.model.get_layer(FEATURE_NORM)
-        except ValueError:
-            raise SttxError(f"--feature_norm: the {self.config.model} model has no {FEATURE_NORM} layer") from None
-        train = self.data.train
-        mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], self.config.audio_sample_rate)
-        layer.set_weights([mean, scale])
-        log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())
 
     # -- steps -------------------------------------------------------------------------------------------------
     def run(self) -> TrainResult:
         """Train for the remaining epochs (when there are train files), then test; returns the result."""
+        try:
+            return self._run()
+        finally:
+            if self.scratch:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _run(self) -> TrainResult:
+        from sttx.core.training.distribution import describe
+
         started = time.monotonic()
         self.restore()
         self.echo(describe_run(self.config, self.model, self.data, self.strategy))
-        self.data.rejects.check(self.config.max_rejected)
+        self.echo(describe(self.strategy, self.role, self.config.train_batch_size))
+        self.data.rejects.check(self.config.max_rejected, self.config.data_files)
         dev = None
         stopped_early = False
         if self.data.train is not None:
@@ -190,7 +169,7 @@ class Trainer:
             epochs_completed=self.state.epoch, train_loss=self._last_train_loss, best_dev_loss=self.state.best_dev_loss,
             dev=dev, test=test, interrupted=self.stop.name, stopped_early=stopped_early,
             nan_skipped=self.state.nan_skipped, checkpoint=self.last_checkpoint, seconds=time.monotonic() - started,
-            model=self.model, alphabet=self.alphabet, relu_clip=self.config.relu_clip,
+            model=self.model, alphabet=self.alphabet, relu_clip=self.config.relu_clip, chief=self.role.chief,
         )
 
     _last_train_loss: float | None = None
@@ -205,9 +184,7 @@ class Trainer:
 
     def epochs(self) -> tuple[Any, bool]:
         """Run epochs from the restored position; returns the last dev evaluation and whether it stopped early."""
-        from sttx.core.training.train_step import make_train_step
-
-        self._step = make_train_step(self.model, self.optimizer, self.strategy, self.config.random_seed)
+        self.state.global_batch = self.config.train_batch_size * self.replicas
         dev = None
         if self.state.epoch > 0 and self.state.epoch >= self.config.epochs:
             # DeepSpeech trained --epochs more on every restart; exact resume needs it to count the whole run
@@ -220,7 +197,7 @@ class Trainer:
             meter = self.train_epoch(epoch)
             if meter is None:
                 return dev, False
-            self.data.rejects.check(self.config.max_rejected)
+            self.data.rejects.check(self.config.max_rejected, self.config.data_files)
             dev = self.evaluate_dev()
             self.echo(epoch_line(epoch + 1, meter, self.learning_rate, dev))
             self.record_epoch(meter, dev)
@@ -236,10 +213,18 @@ class Trainer:
         """One epoch from ``state.step_in_epoch``; None when a stop was requested (a checkpoint is saved)."""
         import tensorflow as tf
 
+        from sttx.core.training import distributed_input as inputs
+
         s = self.state
         meter = EpochMeter(loss_sum=s.epoch_loss_sum, steps=s.epoch_steps)
         bar = Bar(epoch + 1, self.data.train_batches, s.step_in_epoch, self.config.show_progressbar)
-        batches = iter(self.data.train.for_epoch(epoch, skip_batches=s.step_in_epoch))
+        batches = inputs.epoch_batches(self.data.train, self.strategy, epoch, s.step_in_epoch)
+        sizes = self.data.train.plan(epoch).sizes
+        if self._step is None:
+            from sttx.core.training.train_step import make_train_step
+
+            self._step = make_train_step(self.model, self.optimizer, self.strategy, self.config.random_seed,
+                                         inputs.step_spec(batches))
         try:
             while True:
                 before = time.perf_counter()
@@ -249,17 +234,16 @@ class Trainer:
                     break
                 if self.schedule.varies:
                     self.learning_rate = self.scheduled_rate()
-                loss, per_sample, finite = self._step(
-                    batch["features"], batch["feature_lengths"], batch["labels"], batch["label_lengths"],
-                    tf.constant(s.global_step, tf.int64))
-                loss = float(loss)
+                loss, per_sample, finite, samples = self._step(inputs.step_inputs(batch),
+                                                               tf.constant(s.global_step, tf.int64))
+                loss, samples = float(loss), int(samples)
                 if bool(finite):
-                    meter.add(loss, int(batch["label_lengths"].shape[0]), fetched - before,
-                              time.perf_counter() - fetched)
+                    meter.add(loss, samples, fetched - before, time.perf_counter() - fetched)
                     s.epoch_loss_sum, s.epoch_steps = meter.loss_sum, meter.steps
                     self.summaries.scalars("train", s.global_step, {"loss": loss})
-                else:
-                    self.non_finite(batch, per_sample.numpy())
+                elif samples:  # an empty global batch (all rejected, with several replicas) is no error
+                    self.non_finite(*inputs.local_ids_and_losses(self.strategy, batch, per_sample))
+                s.samples_in_epoch += int(sizes[s.step_in_epoch]) if s.step_in_epoch < len(sizes) else 0
                 s.global_step += 1
                 s.step_in_epoch += 1
                 bar.update(s.global_step, meter.loss_sum / max(1, meter.steps), meter.rate)
@@ -283,12 +267,11 @@ class Trainer:
         secs = self.config.checkpoint_secs
         return bool(secs) and time.monotonic() - self.last_save >= secs
 
-    def non_finite(self, batch: Any, losses: Any) -> None:
-        """Name the batch's files; stop (keeping the last good checkpoint) unless --skip_nan."""
+    def non_finite(self, sample_ids: list[str], losses: Any) -> None:
+        """Name the batch's files (this worker's share); stop (keeping the last good checkpoint) unless --skip_nan."""
         import numpy as np
 
-        ids = [i.decode("utf-8", "replace") for i, bad in zip(batch["ids"].numpy(), ~np.isfinite(losses),
-                                                                strict=True) if bad]
+        ids = [i for i, bad in zip(sample_ids, ~np.isfinite(losses), strict=True) if bad]
         files = ", ".join(ids) or "(all of the batch)"
         if self.config.skip_nan:
             self.state.nan_skipped += 1
@@ -335,6 +318,7 @@ class Trainer:
         self.state.epoch += 1
         self.state.step_in_epoch = 0
         self.state.epoch_loss_sum, self.state.epoch_steps = 0.0, 0
+        self.state.samples_in_epoch = 0
 
     def after_epoch(self, dev: Any) -> bool:
         """DeepSpeech's best-dev, early-stop and plateau rules (state kept in the checkpoint); True to stop."""
@@ -357,7 +341,7 @@ class Trainer:
     def reduce_on_plateau(self) -> None:
         """Go back to the best dev weights with the learning rate times --plateau_reduction."""
         reduced = (self.state.base_learning_rate or self.learning_rate) * self.config.plateau_reduction
-        best = checkpoints.latest(self.config.save_dir, checkpoints.BEST)
+        best = checkpoints.latest(self.save_dir, checkpoints.BEST) if self.save_dir else None
         if best is not None:
             checkpoints.restore(best, self.variables)
         self.state.base_learning_rate = reduced
@@ -372,7 +356,7 @@ class Trainer:
             return None
         from sttx.core.evaluation import evaluator as evaluation
 
-        best = checkpoints.latest(self.config.save_dir, checkpoints.BEST) if self.config.save_dir else None
+        best = checkpoints.latest(self.save_dir, checkpoints.BEST) if self.save_dir else None
         if best is not None and self.data.dev:
             checkpoints.restore(best, self.variables)
             self.echo(f"Testing with the best dev checkpoint {best}")
@@ -401,5 +385,12 @@ def train(config: Any, registries: Any, *, echo: Echo | None = None, stop: StopR
     :param echo: where the run's lines go (default: stdout, safe alongside progress bars)
     :param stop: set it to stop after the current step; as used here it also catches SIGINT and SIGTERM
     """
-    trainer = Trainer(config, registries, echo or default_echo, stop if stop is not None else StopRequest())
-    return trainer.run()
+    from sttx.core.training.distribution import PeerFailureError, peer_failures, tf_config_role
+
+    try:
+        trainer = Trainer(config, registries, echo or default_echo, stop if stop is not None else StopRequest())
+        return trainer.run()
+    except peer_failures() as error:
+        if tf_config_role().workers < 2:
+            raise
+        raise PeerFailureError.from_tf(error) from None

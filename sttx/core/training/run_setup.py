@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import attrs
 
 from sttx.core.data.rejects import RejectLog
 from sttx.core.training.checkpoints import CheckpointMismatchError
+
+log = logging.getLogger(__name__)
 
 
 @attrs.define
@@ -50,39 +53,57 @@ def check_alphabet(directory: Path, alphabet: Any, output_dropped: bool) -> None
             f"match: pass --alphabet_config_path {saved}, or --drop_source_layers 1 to retrain the output layer")
 
 
-def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str) -> Any:
+def model_layers(config: Any, registries: Any) -> tuple[str, ...]:
+    """The transfer layers of --model in order (DeepSpeech's when the architecture declares none)."""
+    from sttx.core.training.transfer import LAYERS
+
+    return registries.models.get(config.model).layer_order(config) or LAYERS
+
+
+def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, train: bool, which: str,
+              architecture: Any = None, replicas: int = 1) -> Any:
     from sttx.core.data.pipeline import make_dataset
 
+    front = {} if architecture is None else {"front_end": architecture.front_end,
+                                              "time_reduction": architecture.time_reduction}
     return make_dataset(
-        refs, alphabet, batch_size=getattr(config, f"{which}_batch_size"), train=train,
+        refs, alphabet, batch_size=getattr(config, f"{which}_batch_size") * replicas, train=train,
         augmentations=config.augment if train else (), seed=config.random_seed, epochs=max(1, config.epochs),
         clock=config.augmentation_clock, feature_cache=(config.feature_cache or None) if train else None,
         cache_for_epochs=config.cache_for_epochs, augmentations_per_epoch=config.augmentations_per_epoch,
         sample_rate=config.audio_sample_rate, rejects=rejects, limit=getattr(config, f"limit_{which}"),
-        reverse=getattr(config, f"reverse_{which}"),
+        reverse=getattr(config, f"reverse_{which}"), **front,
+        data_service=getattr(config, "data_service", "") if train else "",
     )
 
 
-def load_data(config: Any, registries: Any, alphabet: Any) -> RunData:
-    """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them)."""
+def load_data(config: Any, registries: Any, alphabet: Any, *, replicas: int = 1, chief: bool = True) -> RunData:
+    """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them).
+
+    Training batches are planned global: --train_batch_size per replica times ``replicas``. Only the chief
+    writes rejects.csv.
+    """
     from sttx.core.data.collections import read_collection, read_collections
 
     formats = registries.sample_formats
-    path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files else None
+    architecture = registries.models.get(config.model)
+    path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files and chief else None
     rejects = RejectLog(path)
     train, batches, count = None, 0, 0
     if config.train_files:
         refs = read_collections(config.train_files, formats)
-        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train")
+        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train", architecture=architecture,
+                          replicas=replicas)
         batches, count = train.batches_per_epoch(), len(train.ordered)
-    dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev")
-           for name in config.dev_files}
-    test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test")
-            for name in config.test_files}
+    dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev",
+                           architecture=architecture) for name in config.dev_files}
+    test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test",
+                            architecture=architecture) for name in config.test_files}
     return RunData(train, batches, count, dev, test, rejects)
 
 
-def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tuple[Any, Any, Any]:
+def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any,
+                              strategy: Any = None) -> tuple[Any, Any, Any]:
     """The model from --model, Adam built over its trainable variables, inside the distribution strategy's scope.
 
     --freeze_source_layers marks its layers non-trainable first, so they get neither gradients nor Adam slots.
@@ -94,11 +115,12 @@ def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any) -> tu
     from sttx.core.training.transfer import apply_freeze
 
     architecture = registries.models.get(config.model)
-    strategy = tf.distribute.get_strategy()
+    strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(config.random_seed)  # the initial weights depend on the seed only
     with strategy.scope():
-        model = architecture.build(config, alphabet.n_classes)
-        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0))
+        model = architecture.create(config, alphabet.n_classes, config.model)
+        apply_freeze(model, getattr(config, "freeze_source_layers", 0), getattr(config, "drop_source_layers", 0),
+                     model_layers(config, registries))
         optimizer = make_optimizer(config, config.dtype_policy)
         optimizer.build(model.trainable_variables)
     return model, optimizer, strategy
@@ -108,10 +130,11 @@ def device_text(strategy: Any) -> str:
     """``CPU (2 cores)`` or the GPUs in use."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = tf.config.list_logical_devices("GPU")
     if gpus:
         return f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({strategy.num_replicas_in_sync} replicas)"
-    return f"CPU ({os.cpu_count()} cores)"
+    replicas = strategy.num_replicas_in_sync
+    return f"CPU ({os.cpu_count()} cores" + (f", {replicas} replicas)" if replicas > 1 else ")")
 
 
 def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
@@ -122,6 +145,24 @@ def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
         return str(sum(len(p.ordered) for p in sets.values())) + " samples" if sets else "none"
 
     train = f"{data.train_count} samples in {data.train_batches} batches" if data.train is not None else "none"
-    return (f"sttx train: {config.model} model, {model.count_params():,} parameters (n_hidden {config.n_hidden}); "
+    size = f"n_hidden {config.n_hidden}" if config.model == "deepspeech" else f"size {config.model_size or 'default'}"
+    return (f"sttx train: {config.model} model, {model.count_params():,} parameters ({size}); "
             f"train {train}, dev {sizes(data.dev)}, test {sizes(data.test)}; "
             f"{device_text(strategy)}, {describe(config.dtype_policy)}")
+
+
+def measure_features(config: Any, model: Any, train: Any) -> None:
+    """A new run with --feature_norm: set the model's feature normalisation from the training set."""
+    from sttx.core.contract.errors import SttxError
+    from sttx.core.data import feature_stats
+    from sttx.core.training.acoustic_weights import FEATURE_NORM
+
+    if not config.feature_norm or train is None:
+        return
+    try:
+        layer = model.get_layer(FEATURE_NORM)
+    except ValueError:
+        raise SttxError(f"--feature_norm: the {config.model} model has no {FEATURE_NORM} layer") from None
+    mean, scale = feature_stats.measure([train.refs[i] for i in train.ordered], config.audio_sample_rate)
+    layer.set_weights([mean, scale])
+    log.info("feature normalisation: mean %s, scale %s", mean.round(2).tolist(), scale.round(3).tolist())

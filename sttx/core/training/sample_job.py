@@ -24,6 +24,8 @@ SCHEDULE: dict[str, Any] = {
 }
 
 DATA_FLAGS = ("train_files", "dev_files", "test_files")
+#: at most this many warm-up steps in the sample job (the schedule has 500 steps in all)
+SAMPLE_WARMUP_STEPS = 50
 
 NEXT_STEPS = """\
 To train on your own data:
@@ -47,6 +49,8 @@ def sample_settings(settings: dict[str, Any], explicit: set[str]) -> dict[str, A
     merged = dict(settings)
     merged["train_files"] = merged["test_files"] = (str(SAMPLE_CSV),)
     merged.update({name: value for name, value in SCHEDULE.items() if name not in explicit})
+    if "warmup_steps" not in explicit:  # a model's warm-up (the conformer's 500) is sized for corpora, not 40 clips
+        merged["warmup_steps"] = min(int(merged.get("warmup_steps", 0)), SAMPLE_WARMUP_STEPS)
     if not (merged.get("checkpoint_dir") or merged.get("save_checkpoint_dir")):
         merged["checkpoint_dir"] = tempfile.mkdtemp(prefix="sttx-sample-")
     return merged

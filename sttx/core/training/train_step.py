@@ -1,9 +1,10 @@
 """The compiled training step: CTC loss, Adam (with loss scaling for float16), no update on a non-finite loss.
 
-Written against ``tf.distribute``: the step runs per replica through ``strategy.run`` and its loss is reduced
-across replicas, so adding a multi-device strategy changes nothing here. Dropout draws are a function of
-(--random_seed, global step) only: the step re-seeds every dropout layer before the forward pass, which makes
-a resumed run repeat exactly the draws the uninterrupted run would have made.
+Written against ``tf.distribute``: the step runs per replica through ``strategy.run``, each replica on its share
+of the global batch, and the gradients are summed across replicas. Dropout draws are a function of
+(--random_seed, replica, global step) only: the step re-seeds every dropout layer before the forward pass, which
+makes a resumed run repeat exactly the draws the uninterrupted run would have made (replica 0 draws as a
+single-device run does).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 #: spreads the layers' seeds apart so no two dropout layers share a stream
 _SEED_STRIDE = 1_000_003
+#: and the replicas' seeds apart from the layers'
+_REPLICA_STRIDE = 7_919_000_017
 
 
 def ctc_loss(labels: Any, label_lengths: Any, logits: Any, logit_lengths: Any) -> Any:
@@ -46,47 +49,84 @@ def seed_states(model: Any) -> list[Any]:
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
-def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int) -> Callable[..., Any]:
-    """``step(batch, global_step) -> (mean loss, per-sample losses, finite)``, one tf.function for the whole step.
+#: the batch keys a training step takes (``ids`` stay on the host, for naming the files of a NaN loss)
+STEP_KEYS = ("features", "feature_lengths", "labels", "label_lengths")
 
-    On a NaN or Inf loss the weights and the optimizer are left untouched and ``finite`` is False.
+
+def batch_signature(width: int = 26) -> dict[str, Any]:
+    """The ``tf.TensorSpec`` of each ``STEP_KEYS`` entry of a single-replica batch of ``width`` features a frame."""
+    import tensorflow as tf
+
+    return {"features": tf.TensorSpec([None, None, width], tf.float32),
+            "feature_lengths": tf.TensorSpec([None], tf.int32),
+            "labels": tf.TensorSpec([None, None], tf.int32), "label_lengths": tf.TensorSpec([None], tf.int32)}
+
+
+def _per_sample_loss(labels: Any, label_lengths: Any, logits: Any, feature_lengths: Any) -> Any:
+    """CTC loss per sample; an empty share (a replica's slice of a short batch) has none (the kernel refuses it)."""
+    import tensorflow as tf
+
+    return tf.cond(tf.shape(label_lengths)[0] > 0, lambda: ctc_loss(labels, label_lengths, logits, feature_lengths),
+                   lambda: tf.zeros([0], tf.float32))
+
+
+def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int,
+                    spec: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """``step(batch, global_step) -> (loss, per-sample losses, finite, samples)``, one tf.function for the whole step.
+
+    ``batch`` holds ``STEP_KEYS`` (per-replica values under a multi-replica strategy, whose ``spec`` is the
+    distributed dataset's element_spec). The loss of every replica is divided by the *global* batch size, so the
+    summed gradients equal one device's over the whole global batch. ``per_sample`` comes back per replica. On a
+    NaN or Inf loss in any replica (or an empty global batch) the weights and the optimizer are left untouched
+    and ``finite`` is False; the decision is taken outside the replicas, as a synchronisation point (the gradient
+    all-reduce) may not sit inside control flow there.
     """
     import keras
     import tensorflow as tf
 
+    from sttx.core.evaluation.evaluator import output_lengths
+
     states = seed_states(model)
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    variables = model.trainable_variables
+    several = strategy.num_replicas_in_sync > 1
 
-    def replica_step(features: Any, feature_lengths: Any, labels: Any, label_lengths: Any, step: Any) -> Any:
+    def replica_step(batch: dict[str, Any], step: Any) -> Any:
+        context = tf.distribute.get_replica_context()
+        replica = tf.cast(context.replica_id_in_sync_group, tf.int64) * _REPLICA_STRIDE
         for index, state in enumerate(states):
-            state.assign(tf.stack([tf.constant(seed * 7 + index * _SEED_STRIDE, tf.int64), step]))
+            state.assign(tf.stack([tf.constant(seed * 7 + index * _SEED_STRIDE, tf.int64) + replica, step]))
+        samples = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.shape(batch["label_lengths"])[0])
         with tf.GradientTape() as tape:
-            logits = tf.cast(model(features, training=True), tf.float32)
-            per_sample = ctc_loss(labels, label_lengths, logits, feature_lengths)
-            loss = tf.nn.compute_average_loss(per_sample)
+            logits = tf.cast(model(batch["features"], training=True), tf.float32)
+            per_sample = _per_sample_loss(batch["labels"], batch["label_lengths"], logits,
+                                          output_lengths(model, batch["feature_lengths"]))
+            loss = tf.nn.compute_average_loss(per_sample, global_batch_size=samples)
             objective = optimizer.scale_loss(loss) if scaled else loss
-        grads = tape.gradient(objective, model.trainable_variables)
-        finite = tf.reduce_all(tf.math.is_finite(per_sample))
+        grads = tape.gradient(objective, variables)
+        grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables, strict=True)]
+        bad = 1 - tf.cast(tf.reduce_all(tf.math.is_finite(per_sample)), tf.int32)
+        return loss, per_sample, bad, samples, grads
+
+    def reduced(grads: Any) -> Any:
+        if not several:
+            return grads
+        pairs = [(g, v.value if isinstance(v, keras.Variable) else v) for g, v in zip(grads, variables, strict=True)]
+        return strategy.extended.batch_reduce_to(tf.distribute.ReduceOp.SUM, pairs)
+
+    @tf.function(input_signature=[spec or batch_signature(int(model.inputs[0].shape[-1])), tf.TensorSpec([], tf.int64)])
+    def step(batch: dict[str, Any], global_step: Any) -> Any:
+        loss, per_sample, bad, samples, grads = strategy.run(replica_step, args=(batch, global_step))
+        total = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
+        all_finite = tf.equal(strategy.reduce(tf.distribute.ReduceOp.SUM, bad, axis=None), 0)
+        samples = strategy.experimental_local_results(samples)[0]  # the same on every replica
+        summed = reduced(grads)
 
         def apply() -> Any:
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            optimizer.apply_gradients(zip(summed, variables, strict=True))
             return tf.constant(True)
 
-        tf.cond(finite, apply, lambda: tf.constant(False))
-        return loss, per_sample, finite
-
-    signature = [
-        tf.TensorSpec([None, None, 26], tf.float32), tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int64),
-    ]
-
-    @tf.function(input_signature=signature)
-    def step(features: Any, feature_lengths: Any, labels: Any, label_lengths: Any, global_step: Any) -> Any:
-        loss, per_sample, finite = strategy.run(
-            replica_step, args=(features, feature_lengths, labels, label_lengths, global_step))
-        total = strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None)
-        bad = strategy.reduce(tf.distribute.ReduceOp.SUM, 1 - tf.cast(finite, tf.int32), axis=None)
-        all_finite = tf.equal(bad, 0)
-        return total, strategy.gather(per_sample, axis=0), all_finite
+        tf.cond(tf.logical_and(all_finite, samples > 0), apply, lambda: tf.constant(False))
+        return total, per_sample, all_finite, samples
 
     return step

@@ -25,68 +25,71 @@ LAYERS = ("layer_1", "layer_2", "layer_3", "lstm", "layer_5", "layer_6")
 DROPPABLE = LAYERS[1:]
 
 
-def dropped_layers(n: int) -> tuple[str, ...]:
-    """The layers ``--drop_source_layers n`` re-initialises (the last n of layer_2..layer_6)."""
+def dropped_layers(n: int, layers: tuple[str, ...] = LAYERS) -> tuple[str, ...]:
+    """The layers ``--drop_source_layers n`` re-initialises: the last n of ``layers`` but the first (for
+    DeepSpeech, of layer_2..layer_6; another model plugin declares its own order)."""
     if n < 0:
         raise UsageError(f"--drop_source_layers must be 0 or more, not {n}")
-    if n > len(DROPPABLE):
-        log.warning("--drop_source_layers %d: at most %d layers can be dropped; dropping %d", n, 5, 5)
-        n = len(DROPPABLE)
-    return DROPPABLE[len(DROPPABLE) - n :] if n else ()
+    droppable = layers[1:]
+    if n > len(droppable):
+        log.warning("--drop_source_layers %d: at most %d layers can be dropped; dropping %d", n, len(droppable),
+                    len(droppable))
+        n = len(droppable)
+    return droppable[len(droppable) - n :] if n else ()
 
 
-def frozen_layers(n: int, drop: int = 0) -> tuple[str, ...]:
+def frozen_layers(n: int, drop: int = 0, layers: tuple[str, ...] = LAYERS) -> tuple[str, ...]:
     """The layers ``--freeze_source_layers n`` keeps fixed: all but the last n, which must cover the dropped ones."""
     if n < 0:
         raise UsageError(f"--freeze_source_layers must be 0 or more, not {n}")
     if n == 0:
         return ()
-    trainable = dropped_layers(n)
-    if len(dropped_layers(drop)) > len(trainable):
+    trainable = dropped_layers(n, layers)
+    if len(dropped_layers(drop, layers)) > len(trainable):
         raise UsageError(
             f"--freeze_source_layers {n} with --drop_source_layers {drop} would freeze re-initialised layers; "
             f"give --freeze_source_layers at least {drop} (the layers it leaves trainable are the dropped ones)"
         )
-    return tuple(name for name in LAYERS if name not in trainable)
+    return tuple(name for name in layers if name not in trainable)
 
 
-def layer_of(variable_name: str) -> str | None:
+def layer_of(variable_name: str, layers: tuple[str, ...] = LAYERS) -> str | None:
     """The layer a variable belongs to: ``layer_3/kernel:0`` -> layer_3, DeepSpeech's LSTM scope -> lstm.
 
     Optimizer slots as sttx checkpoints name them (``optimizer/layer_6_kernel_momentum``) belong to their layer.
     """
     for prefix in ("optimizer/inner/", "optimizer/"):
         if variable_name.startswith(prefix):
-            return _slot_layer(variable_name[len(prefix):])
+            return _slot_layer(variable_name[len(prefix):], layers)
     head = variable_name.split("/", 1)[0].split(":", 1)[0]
-    if head in LAYERS:
+    if head in layers:
         return head
-    for layer in LAYERS:  # LayerNorm layers are named <layer>_norm
-        if head == f"{layer}_norm":
+    for layer in layers:  # a layer's parts are named <layer>_...: layer_1_norm, block_3_attention
+        if head.startswith(f"{layer}_"):
             return layer
     return "lstm" if head in ("cudnn_lstm", "lstm_cell") else None
 
 
-def _slot_layer(slot: str) -> str | None:
+def _slot_layer(slot: str, layers: tuple[str, ...] = LAYERS) -> str | None:
     """Keras names a slot after its variable's path with ``/`` as ``_``: layer_1_norm_gamma_momentum."""
-    return next((layer for layer in LAYERS if slot.startswith(f"{layer}_")), None)
+    return next((layer for layer in layers if slot.startswith(f"{layer}_")), None)
 
 
-def split_variables(names: Iterable[str], drop: int) -> tuple[list[str], list[str]]:
+def split_variables(names: Iterable[str], drop: int, layers: tuple[str, ...] = LAYERS) -> tuple[list[str], list[str]]:
     """(to load, to re-initialise) among checkpoint variable names, by whole layer names."""
-    dropped = set(dropped_layers(drop))
+    dropped = set(dropped_layers(drop, layers))
     load: list[str] = []
     init: list[str] = []
     for name in names:
-        (init if layer_of(name) in dropped else load).append(name)
+        (init if layer_of(name, layers) in dropped else load).append(name)
     return load, init
 
 
-def apply_freeze(model: Any, n: int, drop: int = 0) -> tuple[str, ...]:
-    """Set ``trainable = False`` on the frozen layers of a Keras model (and their LayerNorms); returns them."""
-    frozen = frozen_layers(n, drop)
+def apply_freeze(model: Any, n: int, drop: int = 0, layers: tuple[str, ...] = LAYERS) -> tuple[str, ...]:
+    """Set ``trainable = False`` on the frozen layers of a Keras model (and their parts); returns them."""
+    frozen = frozen_layers(n, drop, layers)
     for layer in model.layers:
-        if layer_of(layer.name) in frozen:
+        if layer_of(layer.name, layers) in frozen:
             layer.trainable = False
     return frozen
 

@@ -18,7 +18,7 @@ import attrs
 from sttx.core.contract.errors import UsageError
 from sttx.core.training import checkpoints
 from sttx.core.training.checkpoints import CheckpointMismatchError
-from sttx.core.training.transfer import dropped_layers, frozen_layers
+from sttx.core.training.transfer import LAYERS, dropped_layers, frozen_layers
 
 RESUME, STTX, DEEPSPEECH = "resume", "sttx", "deepspeech"
 #: DeepSpeech's TF1 state files by --load_train (auto: best dev first, as DeepSpeech loaded)
@@ -86,8 +86,12 @@ def deepspeech_prefix(directory: str | Path, load_train: str) -> Path | None:
         f"--load_train {load_train}: no {' or '.join(_DS_STATE_FILES[load_train])} state file in {root}")
 
 
-def initialise(config: Any, model: Any, variables: dict[str, Any], alphabet: Any) -> Loaded | None:
-    """Load the run's source into ``model`` / ``variables``; None when the run starts from fresh weights."""
+def initialise(config: Any, model: Any, variables: dict[str, Any], alphabet: Any,
+               layers: tuple[str, ...] = LAYERS) -> Loaded | None:
+    """Load the run's source into ``model`` / ``variables``; None when the run starts from fresh weights.
+
+    :param layers: the model's transfer layers in order (its architecture's ``layer_order``; DeepSpeech's)
+    """
     from sttx.core.training.run_setup import check_alphabet
 
     c = config
@@ -97,8 +101,8 @@ def initialise(config: Any, model: Any, variables: dict[str, Any], alphabet: Any
             raise UsageError(f"--freeze_source_layers {c.freeze_source_layers} keeps loaded layers fixed, but "
                              f"nothing was loaded: give --load_checkpoint_dir (no checkpoint in {c.load_dir or '-'})")
         return None
-    skip = () if source.kind == RESUME else dropped_layers(c.drop_source_layers)
-    check_alphabet(source.path.parent, alphabet, "layer_6" in skip)
+    skip = () if source.kind == RESUME else dropped_layers(c.drop_source_layers, layers)
+    check_alphabet(source.path.parent, alphabet, layers[-1] in skip)
     if source.kind == DEEPSPEECH:
         check_deepspeech_geometry(model, source.path, skip)
         from sttx.core.training.ds_checkpoint import import_into_model
@@ -107,7 +111,8 @@ def initialise(config: Any, model: Any, variables: dict[str, Any], alphabet: Any
         state: dict[str, Any] = {}
     else:
         state = checkpoints.restore(source.path, variables, skip=skip)
-    return Loaded(source, state, _notes(source, skip, frozen_layers(c.freeze_source_layers, c.drop_source_layers)))
+    frozen = frozen_layers(c.freeze_source_layers, c.drop_source_layers, layers)
+    return Loaded(source, state, _notes(source, skip, frozen))
 
 
 def _notes(source: Source, skip: tuple[str, ...], frozen: tuple[str, ...]) -> tuple[str, ...]:

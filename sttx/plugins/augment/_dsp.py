@@ -44,9 +44,12 @@ def normalize(audio: np.ndarray, dbfs: float) -> np.ndarray:
     return scaled
 
 
-def units_per_ms(domain: str, sample_rate: int) -> float:
-    """Samples per ms on the waveform (signal), frames per ms on spectrograms and features."""
-    return sample_rate / 1000.0 if domain in ("signal", "sample") else FRAMES_PER_MS
+def units_per_ms(domain: str, sample_rate: int, frame_ms: float = 20.0) -> float:
+    """Samples per ms on the waveform (signal), frames per ms on spectrograms and features (``frame_ms`` apart:
+    20 for DeepSpeech's MFCC, 10 for a log-mel front end)."""
+    if domain in ("signal", "sample"):
+        return sample_rate / 1000.0
+    return 1.0 / frame_ms
 
 
 def resize_linear(data: np.ndarray, size: int, axis: int) -> np.ndarray:

@@ -15,7 +15,7 @@ from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 
 #: Rates libopus encodes directly; others go through 16 kHz.
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
-_FRAME_MS = 60  # DeepSpeech's SDB Opus container used 60 ms frames; fewer calls than 20 ms
+FRAME_MS = 60  # DeepSpeech's SDB Opus container used 60 ms frames; fewer calls than 20 ms
 _MAX_PACKET = 4000  # bytes; libopus's recommended packet buffer
 
 
@@ -48,7 +48,7 @@ def opus_round_trip(audio: np.ndarray, rate: int, bitrate: int, complexity: int)
     encode, decode = _libopus()
     encoder_state = ctypes.cast(encoder.encoder_state, ctypes.c_void_p)
     decoder_state = ctypes.cast(decoder.decoder_state, ctypes.c_void_p)
-    frame = rate * _FRAME_MS // 1000
+    frame = rate * FRAME_MS // 1000
     delay = int(encoder.lookahead)  # decoded audio lags by the encoder's look-ahead
     total = -(-(len(audio) + delay) // frame) * frame
     padded = np.zeros(total, dtype=np.float32)
@@ -59,7 +59,7 @@ def opus_round_trip(audio: np.ndarray, rate: int, bitrate: int, complexity: int)
     for start in range(0, total, frame):
         size = encode(encoder_state, source + 4 * start, frame, packet, _MAX_PACKET)
         if size < 0 or decode(decoder_state, packet, size, target + 4 * start, frame, 0) != frame:
-            raise RuntimeError(f"libopus failed on a {_FRAME_MS} ms frame at {rate} Hz, {bitrate} bit/s")
+            raise RuntimeError(f"libopus failed on a {FRAME_MS} ms frame at {rate} Hz, {bitrate} bit/s")
     return decoded[delay : delay + len(audio)].copy()
 
 

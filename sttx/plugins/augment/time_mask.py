@@ -24,8 +24,8 @@ def time_axis(domain: str) -> int:
 class TimeMask(Augmentation):
     """Zero ``n`` stretches of ``size`` ms each (each stretch draws its size; at least one unit long).
 
-    A ms is ``rate/1000`` samples on the signal and 1/20 of a frame on spectrograms and features (20 ms steps),
-    so the default 10 ms rounds up to one frame. Stretches never overlap.
+    A ms is ``rate/1000`` samples on the signal and 1/20 of a frame on spectrograms and features (20 ms steps;
+    1/10 with a 10 ms log-mel front end), so the default 10 ms is at least one frame. Stretches never overlap.
     """
 
     name: ClassVar[str] = "time_mask"
@@ -43,7 +43,7 @@ class TimeMask(Augmentation):
         """Zero the drawn stretches along the time axis."""
         result = np.array(data)
         axis = time_axis(self.domain) % max(1, result.ndim)
-        per_ms = units_per_ms(self.domain, context.sample_rate)
+        per_ms = units_per_ms(self.domain, context.sample_rate, getattr(context, "frame_ms", 20.0))
         sizes = fit_sizes([int(size * per_ms) for size in params["size"]], result.shape[axis])
         index: list[Any] = [slice(None)] * result.ndim
         for start, size in zip(place_intervals(context.rng, result.shape[axis], sizes), sizes, strict=False):

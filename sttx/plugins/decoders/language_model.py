@@ -56,11 +56,11 @@ def read_arpa_vocabulary(path: str) -> tuple[str, ...]:
 
 def read_scorer_package(path: str, alphabet: Any) -> LanguageModel:
     """A ``.scorer``: mode, embedded alpha/beta and vocabulary, checked against the model's alphabet."""
-    from sttx.core.inference.scorer import check_scorer, read_scorer
+    from sttx.core.inference.scorer import check_scorer, read_scorer, scorer_words
 
     info = read_scorer(path)
     check_scorer(info, alphabet)
-    words = tuple(sorted(info.words(None if alphabet.is_bytes else alphabet)))
+    words = tuple(sorted(scorer_words(info, None if alphabet.is_bytes else alphabet)))
     return LanguageModel(path=path, words=words, utf8_mode=info.utf8_mode, embedded=(info.alpha, info.beta))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from sttx.core.contract.errors import SttxError
 from sttx.core.evaluation.metrics import word_error_rate
-from sttx.core.inference.reference import Acoustic, greedy_decode, libstt_features
+from sttx.core.inference.reference import Acoustic, acoustic_features, greedy_decode
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def compare(
     audios = [(_load(path), text) for path, text in clips] or [(_noise(), None)]
     diff, same, refs, ref_out, exp_out = 0.0, 0, [], [], []
     for audio, text in audios:
-        features = libstt_features(audio)
+        features = acoustic_features(reference, audio)
         expected, actual = reference.probabilities(features), exported.probabilities(features)
         diff = max(diff, float(np.max(np.abs(expected - actual))))
         ref_text, exp_text = greedy_decode(expected, alphabet).text, greedy_decode(actual, alphabet).text

@@ -93,6 +93,10 @@ def export_savedmodel(model_state: Any, config: Any, export_dir: str | Path) -> 
     source = ExportSource.coerce(model_state)
     options = ExportOptions.from_config(config, relu_clip=source.relu_clip)
     target = Path(export_dir)
+    if source.architecture != "deepspeech":  # a model with its own front end: its Keras graph as it is
+        from sttx.plugins.exporters.utterance import export_keras_savedmodel
+
+        return export_keras_savedmodel(source, options, target)
     target.mkdir(parents=True, exist_ok=True)
     module = build_module(source.weights(), options)
     signatures = {"compute_features": module.compute_features, "forward_from_features": module.forward_from_features}

@@ -115,4 +115,7 @@ def export_tflite(model_state: Any, config: Any, export_dir: str | Path) -> list
 @hookimpl
 def register_exporters(register: ExporterRegistry) -> None:
     """The libstt-compatible .tflite exporter."""
-    register.add("tflite", Exporter(export=export_tflite, description="Coqui STT 1.x native-client .tflite"))
+    register.add("tflite", Exporter(
+        export=export_tflite, description="Coqui STT 1.x native-client .tflite", models=("deepspeech",),
+        requirement="libstt's graph contract is DeepSpeech's streaming LSTM: 19-frame windows of 26 MFCC in, "
+                    "previous_state_c/h carried between calls"))

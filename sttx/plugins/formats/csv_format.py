@@ -26,13 +26,28 @@ def _open_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
     """(row number counted from 1 after the header, row) pairs; a missing column is a DataError."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"{path} header: missing column(s) {', '.join(missing)}; found {reader.fieldnames}")
         try:
+            missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+            if missing:
+                found = f"found {reader.fieldnames}" if reader.fieldnames else "the file is empty"
+                raise DataError(f"{path} header: missing column(s) {', '.join(missing)}; {found}")
             yield from enumerate(reader, start=1)
         except csv.Error as error:
             raise DataError(f"{path} row {reader.line_num}: {error}") from None
+        except UnicodeDecodeError:
+            # a binary file, or a CSV saved in a legacy code page: name the line, not a decoder traceback
+            raise DataError(f"{path} line {_first_undecodable_line(path)}: not UTF-8 text") from None
+
+
+def _first_undecodable_line(path: Path) -> int:
+    """The 1-based number of the first line that is not valid UTF-8 (the decoder reads ahead in blocks)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
 
 
 def _size(value: str | None, audio_path: str, where: str) -> int:

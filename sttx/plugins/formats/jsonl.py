@@ -56,10 +56,14 @@ def _ref(entry: dict[str, Any], base: str, where: str) -> SampleRef:
 def read_jsonl(path: Path) -> Iterator[SampleRef]:
     """One SampleRef per non-blank line; relative audio paths are resolved against the manifest's folder."""
     base = str(Path(path).parent)
-    with Path(path).open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
+    with Path(path).open("rb") as handle:  # decoded line by line, so a bad byte is reported with its row
+        for number, raw in enumerate(handle, start=1):
+            where = f"{path} row {number}"
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise DataError(f"{where}: not UTF-8 text") from None
             if line.strip():
-                where = f"{path} row {number}"
                 yield _ref(_entry(line, where), base, where)
 
 

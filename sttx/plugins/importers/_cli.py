@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import plugin_manager
+from sttx.cli.types import AlphabetPath, plugin_manager
 
 if TYPE_CHECKING:
     from sttx.core.data.importing import ImportReport
@@ -21,15 +21,15 @@ _COMMON = ("audio_format", "sample_rate", "jobs", "max_secs", "filter_alphabet",
            "validate_label_locale", "space_after_every_character", "absolute_paths", "show_progressbar")
 
 
-def import_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def import_options(command: Callable[..., Any], *, max_secs: float = 10.0) -> Callable[..., Any]:
     """Decorate an importer command with the shared flags (read back with :func:`build_options`)."""
     decorators = [
         option("--audio_format", type=click.Choice(["wav", "flac"]), default="wav", help="Format of converted clips."),
         option("--sample_rate", type=click.IntRange(min=1000), default=16000, help="Rate of converted clips (Hz)."),
         option("--jobs", type=click.IntRange(min=1), default=_DEFAULT_JOBS, help="Parallel conversion processes."),
-        option("--max_secs", type=click.FloatRange(min=0, min_open=True), default=10.0,
+        option("--max_secs", type=click.FloatRange(min=0, min_open=True), default=max_secs,
                help="Skip clips longer than this (seconds)."),
-        option("--filter_alphabet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        option("--filter_alphabet", type=AlphabetPath(dir_okay=False, path_type=Path), default=None,
                help="Skip rows whose label this alphabet file cannot encode."),
         bool_option("--normalize", help="NFKD-normalise labels to ASCII before validating them."),
         option("--validate_label_locale", default=None,
@@ -73,3 +73,38 @@ def echo_report(report: ImportReport) -> None:
                    "speaker or a sentence with dev or test).")
     for name, path in report.files.items():
         click.echo(f"Wrote {name}: {path}")
+
+
+def sets_option() -> Callable[[Any], Any]:
+    """``--sets``: which of the sets the corpus defines to import."""
+    return option("--sets", default=None, help="Comma-separated sets (train,dev,test) [default: all found].")
+
+
+def corpus_command(name: str, prepare: Callable[..., ImportReport], help_text: str, *,
+                   extra: Sequence[Callable[[Any], Any]] = (), split_unit: str | None = None,
+                   max_secs: float = 10.0) -> click.Command:
+    """The command ``sttx import NAME CORPUS``: the corpus folder or archive, ``--out_dir``, ``--extract_dir``,
+    the ``extra`` options, ``--dev_percent``/``--test_percent`` of the ``split_unit`` (speakers, clips) when the
+    importer splits the corpus itself, and the shared flags. It calls ``prepare(corpus, out_dir=...,
+    extract_dir=..., options=..., **extra values)``."""
+
+    @click.pass_context
+    def run(ctx: click.Context, corpus: Path, **values: Any) -> None:
+        options = build_options(ctx, values)
+        echo_report(prepare(corpus, options=options, **values))
+
+    held_out = [option(f"--{which}_percent", type=click.FloatRange(0, 50), default=10.0,
+                       help=f"Share of the {split_unit} held out for {which}.") for which in ("dev", "test")]
+    decorators = [
+        click.argument("corpus", type=click.Path(exists=True, path_type=Path)),
+        option("--out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               help="Where the CSVs, converted clips and import_report.json go [default: CORPUS/sttx_import]."),
+        option("--extract_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               help="Where an archive CORPUS is extracted [default: beside it, named without the suffix]."),
+        *extra,
+        *(held_out if split_unit else []),
+    ]
+    command = import_options(run, max_secs=max_secs)  # applied first, so listed after the corpus's own options
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return click.command(name, help=help_text)(command)

@@ -21,7 +21,12 @@ _FORMATS = {"wav": "WAV", "flac": "FLAC"}
 
 @attrs.frozen(kw_only=True)
 class SourceRow:
-    """One row of a corpus listing: where it came from, its clip (None when the row names none) and sentence."""
+    """One row of a corpus listing: where it came from, its clip (None when the row names none) and sentence.
+
+    ``span`` is (start, end) in seconds when the clip is a segment of a longer recording (STM, Kaldi segments);
+    ``skip`` is a reason decided from the listing alone (a malformed line, an excluded segment), so the row is
+    reported without its audio being read.
+    """
 
     collection: str
     source: str
@@ -30,6 +35,9 @@ class SourceRow:
     audio_text: str
     sentence: str
     speaker: str = ""
+    span: tuple[float, float] | None = None
+    skip: str | None = None
+    detail: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -68,15 +76,20 @@ def _verified(target: Path, rate: int) -> Converted | None:
     return Converted(str(target), info.frames, rate, target.stat().st_size)
 
 
-def convert_clip(job: tuple[str, str, int]) -> Converted:
+#: a conversion: (source, destination, rate) or, for a segment, (source, destination, rate, start s, end s)
+Job = tuple[str, str, int] | tuple[str, str, int, float, float]
+
+
+def convert_clip(job: Job) -> Converted:
     """Decode ``source`` in-process (libsndfile, soxr) to 16-bit mono at ``rate``; reuse a verified earlier output."""
-    source, destination, rate = job
+    source, destination, rate, *span = job
     target = Path(destination)
     done = _verified(target, rate)
     if done is not None:
         return done
+    offset, duration = (span[0], span[1] - span[0]) if span else (0.0, None)
     try:
-        audio = read_audio(source, target_rate=rate)
+        audio = read_audio(source, target_rate=rate, offset=offset, duration=duration)
     except AudioError as error:
         return Converted(None, error=error.problem)
     except (ValueError, RuntimeError, MemoryError) as error:  # a decoder's surprise is one bad row, not a crash
@@ -88,7 +101,7 @@ def convert_clip(job: tuple[str, str, int]) -> Converted:
     return Converted(str(target), len(audio), rate, target.stat().st_size)
 
 
-def convert_all(jobs: Sequence[tuple[str, str, int]], workers: int, show: bool | None = None) -> list[Converted]:
+def convert_all(jobs: Sequence[Job], workers: int, show: bool | None = None) -> list[Converted]:
     """Convert in a process pool, in order, with a progress bar.
 
     Workers are forked (fast to start) unless TensorFlow is loaded in this process, whose threads make fork
@@ -106,26 +119,42 @@ def convert_all(jobs: Sequence[tuple[str, str, int]], workers: int, show: bool |
 
 def import_rows(rows: Sequence[SourceRow], target_for: Callable[[Path], Path], options: ImportOptions) -> list[
         RowOutcome]:
-    """Convert every distinct existing clip once, then give each row its outcome (imported or skipped, why)."""
-    present = {row.audio for row in rows if row.audio is not None and row.audio.is_file()}
-    sources = sorted(present)
-    results = convert_all([(str(src), str(target_for(src)), options.sample_rate) for src in sources],
+    """Convert every distinct existing clip (or segment) once, then give each row its outcome (imported or why not).
+
+    A segment's output is named after its recording's target with the span in milliseconds appended.
+    """
+    wanted = {(row.audio, row.span) for row in rows if row.skip is None and row.audio is not None
+              and row.audio.is_file()}
+    keys = sorted(wanted, key=lambda key: (str(key[0]), key[1] or (0.0, 0.0)))
+    results = convert_all([_job(audio, span, target_for(audio), options.sample_rate) for audio, span in keys],
                           options.jobs, options.show_progress)
-    converted = dict(zip(sources, results, strict=True))
-    seen: set[tuple[str, Path]] = set()
+    converted = dict(zip(keys, results, strict=True))
+    seen: set[tuple[str, Path, tuple[float, float] | None]] = set()
     outcomes = []
     for row in rows:
-        outcome = _judge(row, converted.get(row.audio) if row.audio else None, seen, options)
-        if row.audio is not None:
-            seen.add((row.collection, row.audio))
-        outcomes.append(outcome)
+        if row.audio is None:
+            outcomes.append(_judge(row, None, False, options))
+            continue
+        key = (row.collection, row.audio, row.span)
+        outcomes.append(_judge(row, converted.get((row.audio, row.span)), key in seen, options))
+        if row.skip is None:
+            seen.add(key)
     return outcomes
 
 
-def _judge(row: SourceRow, done: Converted | None, seen: set[tuple[str, Path]], options: ImportOptions) -> RowOutcome:
+def _job(audio: Path, span: tuple[float, float] | None, target: Path, rate: int) -> Job:
+    if span is None:
+        return (str(audio), str(target), rate)
+    named = target.with_name(f"{target.stem}-{round(span[0] * 1000):07d}-{round(span[1] * 1000):07d}{target.suffix}")
+    return (str(audio), str(named), rate, span[0], span[1])
+
+
+def _judge(row: SourceRow, done: Converted | None, duplicate: bool, options: ImportOptions) -> RowOutcome:
     base = RowOutcome(collection=row.collection, source=row.source, line=row.line, audio=row.audio_text,
                       sentence=row.sentence, speaker=row.speaker)
-    if row.audio is not None and (row.collection, row.audio) in seen:
+    if row.skip is not None:
+        return attrs.evolve(base, reason=row.skip, detail=row.detail)
+    if duplicate:
         return attrs.evolve(base, reason="duplicate", detail=f"{row.audio_text} is listed earlier")
     if row.audio is None or done is None:
         return attrs.evolve(base, reason="missing_clip", detail=f"no file {row.audio or '(no path)'}")

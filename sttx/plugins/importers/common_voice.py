@@ -13,7 +13,7 @@ from sttx.cli.options import option
 from sttx.core.contract.errors import UsageError
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.importing import CorpusError, ImportReport, RowOutcome
-from sttx.plugins.importers._archive import ARCHIVE_SUFFIXES, extract_archive, is_archive
+from sttx.plugins.importers._archive import ARCHIVE_SUFFIXES, is_archive, open_corpus
 from sttx.plugins.importers._cli import build_options, echo_report, import_options
 from sttx.plugins.importers._common import ImportOptions, SourceRow, import_rows, write_csv
 
@@ -50,16 +50,9 @@ def _clip_name(path: str | None) -> str:
 
 def find_release(corpus: Path, extract_dir: Path | None = None) -> Path:
     """The folder holding the TSVs: ``corpus`` itself, the one folder below it that has them, or an archive's."""
-    if is_archive(corpus):
-        target = extract_dir or corpus.with_name(_strip_archive_suffix(corpus.name))
-        marker = target / ".sttx-extracted"
-        stamp = f"{corpus.stat().st_size} {corpus.stat().st_mtime_ns}"
-        if not marker.is_file() or marker.read_text() != stamp:  # re-runs resume without re-extracting
-            extract_archive(corpus, target)
-            marker.write_text(stamp)
-        corpus = target
-    if not corpus.is_dir():
+    if not is_archive(corpus) and not corpus.is_dir():
         raise CorpusError(f"{corpus}: not a Common Voice folder or archive ({', '.join(ARCHIVE_SUFFIXES)})")
+    corpus = open_corpus(corpus, extract_dir)
     if _has_tsvs(corpus):
         return corpus
     found = sorted({tsv.parent for name in CV_SETS for tsv in corpus.rglob(f"{name}.tsv")})
@@ -72,10 +65,6 @@ def find_release(corpus: Path, extract_dir: Path | None = None) -> Path:
 
 def _has_tsvs(folder: Path) -> bool:
     return any((folder / f"{name}.tsv").is_file() for name in CV_SETS)
-
-
-def _strip_archive_suffix(name: str) -> str:
-    return next((name[: -len(suffix)] for suffix in ARCHIVE_SUFFIXES if name.lower().endswith(suffix)), name)
 
 
 def prepare_cv(

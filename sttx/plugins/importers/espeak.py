@@ -349,7 +349,7 @@ def _int_range(text: str, flag: str) -> tuple[int, int]:
 
 
 @click.command("espeak")
-@option("--sentences", type=click.Path(dir_okay=False, path_type=Path), default=SENTENCES,
+@option("--sentences", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=SENTENCES,
         help="UTF-8 text, one sentence a line [default: the shipped Harvard sentences].")
 @option("--out", "--out_dir", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
         help="Folder to write the corpus into.")

@@ -60,7 +60,8 @@ def parameter_count(n_hidden: int, n_classes: int, *, layer_norm: bool = False) 
 def build_model(config: Any, n_classes: int) -> Any:
     """A Keras model: features [B, T, 26] float32 -> logits [B, T, n_classes] float32 (blank last).
 
-    ``config`` supplies n_hidden, relu_clip, layer_norm, feature_norm, the dropout rates and ``dtype_policy``
+    ``config`` supplies n_hidden, relu_clip, layer_norm, feature_norm, the dropout rates, ``dtype_policy`` and
+    ``train_cudnn`` (Keras's LSTM, which picks cuDNN on a GPU, instead of the CPU-fast FastLSTM)
     (float32, mixed_bfloat16 or mixed_float16); the output layer always computes in float32 so CTC and softmax do.
     With feature_norm, a fixed per-coefficient affine map (sttx.plugins.models.feature_norm) feeds layer_1.
     """
@@ -81,8 +82,13 @@ def build_model(config: Any, n_classes: int) -> Any:
     x = FeatureNorm(name=FEATURE_NORM)(windows) if setting(config, "feature_norm") else windows
     for name in ("layer_1", "layer_2", "layer_3"):
         x = _clipped_dense(x, name, n, clip, rates[name], config, policy)
-    x = FastLSTM(n, dropout=rates["lstm_input"], recurrent_dropout=rates["lstm_recurrent"], name="lstm",
-                 dtype=policy)(x)
+    if getattr(config, "train_cudnn", False):
+        # Keras's LSTM runs cuDNN's kernel on a GPU (without recurrent dropout); same weights as FastLSTM
+        x = keras.layers.LSTM(n, return_sequences=True, unit_forget_bias=False, dropout=rates["lstm_input"],
+                              recurrent_dropout=rates["lstm_recurrent"], name="lstm", dtype=policy)(x)
+    else:
+        x = FastLSTM(n, dropout=rates["lstm_input"], recurrent_dropout=rates["lstm_recurrent"], name="lstm",
+                     dtype=policy)(x)
     x = _clipped_dense(x, "layer_5", n, clip, rates["layer_5"], config, policy)
     logits = keras.layers.Dense(n_classes, name="layer_6", dtype="float32")(x)
     model = keras.Model(features, logits, name="deepspeech")

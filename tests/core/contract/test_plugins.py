@@ -104,7 +104,7 @@ def test_hook_register_commands(test_pm):
     assert result.exit_code == 0
     assert result.output == "hello sttx\n"
     (row,) = describe_plugins(test_pm)
-    assert row["registered"]["commands"] == ["hello"]
+    assert row["registered"]["commands"] == ["boom", "hello"]
 
 
 def test_plugin_whose_command_hook_raises_leaves_the_cli_working(monkeypatch):

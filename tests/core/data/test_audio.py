@@ -75,6 +75,17 @@ def test_stereo_is_downmixed_by_averaging(tmp_path):
     np.testing.assert_allclose(read_audio(path), 0.125)
 
 
+def test_channels_pick_what_is_mixed_down(tmp_path):
+    three = np.stack([np.full(800, value, dtype=np.float32) for value in (0.5, -0.25, 0.125)], axis=1)
+    path = tmp_path / "three.wav"
+    soundfile.write(path, three, 16000, subtype="FLOAT")
+    np.testing.assert_allclose(read_audio(path, channels=[1]), -0.25)
+    np.testing.assert_allclose(read_audio(path, channels=[0, 2]), 0.3125)
+    np.testing.assert_allclose(read_audio(path, channels=None), 0.125)
+    with pytest.raises(AudioError, match=r"three\.wav: has 3 channel\(s\); channel 3 asked for"):
+        read_audio(path, channels=[0, 3])
+
+
 def test_offset_and_duration_read_a_segment(tmp_path):
     ramp = (np.arange(16000) % 1000).astype(np.int16)
     path = tmp_path / "ramp.wav"

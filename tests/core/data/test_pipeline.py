@@ -331,3 +331,20 @@ def test_limit_and_reverse(corpus: list[SampleRef]) -> None:
     assert sorted(_ids(batches)) == sorted(longest)
     lengths = np.concatenate([b["feature_lengths"] for b in batches])
     assert (np.diff(lengths) <= 0).all()
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_replica_shares_make_up_every_batch(corpus: list[SampleRef], tmp_path: Path, cached: bool) -> None:
+    """3 replicas: each planned batch comes out once per replica, and the shares' rows are exactly its rows."""
+    cache = str(tmp_path / "cache") if cached else None
+    datasets = make_dataset(corpus[:11], ALPHABET, batch_size=4, train=True, seed=5, feature_cache=cache)
+    whole = _epoch(datasets, 1, skip=1)
+    shares = [list(datasets.for_epoch(1, skip_batches=1, share=(r, 3)).as_numpy_iterator()) for r in range(3)]
+    assert all(len(share) == len(whole) for share in shares)  # empty shares included: replicas step together
+    for b, batch in enumerate(whole):
+        assert [i for share in shares for i in share[b]["ids"]] == list(batch["ids"])
+        for share in shares:
+            rows = [list(batch["ids"]).index(i) for i in share[b]["ids"]]
+            np.testing.assert_array_equal(share[b]["label_lengths"], batch["label_lengths"][rows])
+    if cached:
+        assert len(list(tmp_path.glob("cache-replica*of3.index"))) == 3

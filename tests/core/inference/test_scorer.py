@@ -168,11 +168,46 @@ def _right_languages(words: set[tuple[int, ...]]) -> set[frozenset[tuple[int, ..
 
 @settings(max_examples=60, deadline=None)
 @given(st.sets(st.lists(st.integers(1, 4), min_size=1, max_size=5).map(tuple), min_size=1, max_size=25))
-def test_trie_is_minimal_topologically_sorted_and_exact(words: set[tuple[int, ...]]) -> None:
+def test_trie_is_minimal_deterministic_and_exact(words: set[tuple[int, ...]]) -> None:
     acceptor = minimal_acceptor(words)
     assert set(acceptor.sequences()) == words
     assert acceptor.n_states == len(_right_languages(words))
     for state in range(acceptor.n_states):
         arcs = list(acceptor.arcs_of(state))
         assert [label for label, _ in arcs] == sorted({label for label, _ in arcs})  # deterministic and sorted
-        assert all(target > state for _, target in arcs)  # topological numbering
+    reached = {0} | {int(target) for target in acceptor.next_state}
+    assert reached == set(range(acceptor.n_states))  # no state left over from the merging
+
+
+#: what ds-ctcdecoder 0.7.4's fill_dictionary + save_dictionary (OpenFST Determinize, Minimize) wrote for these
+#: vocabularies, read back: per state its arcs (label, next state), the final states, the property bits
+OPENFST_TRIES = {
+    "alphabet": (
+        ["a", "ab", "b", "cab", "ca", "dab", "xyab", "ba", "bab", "abc", "c", "don't"],
+        [[(2, 1), (3, 2), (4, 2), (5, 3), (25, 4)], [(1, 13), (3, 5)], [(1, 13), (2, 6)], [(2, 7), (16, 8)],
+         [(26, 9)], [(1, 13), (4, 12)], [(1, 13), (3, 12)], [(3, 12)], [(15, 10)], [(2, 7)], [(28, 11)], [(21, 12)],
+         [(1, 13)], []],
+        [13],
+        0xA5AA5A950001,
+    ),
+    "bytes": (
+        ["a", "ab", "ba", "é", "bé"],
+        [[(97, 1), (98, 2), (195, 3)], [(98, 4)], [(97, 4), (195, 3)], [(169, 4)], []],
+        [1, 4],
+        0xA56A5A950001,
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(OPENFST_TRIES))
+def test_trie_is_numbered_as_openfst_numbers_it(mode: str) -> None:
+    """States numbered as Coqui's tools number them (not simply topologically), so the files are byte-identical."""
+    from sttx.core.inference.scorer import encode_vocabulary
+    from sttx.core.inference.scorer.const_fst import properties
+
+    words, arcs, finals, bits = OPENFST_TRIES[mode]
+    alphabet = UTF8Alphabet() if mode == "bytes" else load_alphabet()
+    acceptor = minimal_acceptor(encode_vocabulary(words, alphabet, alphabet.is_bytes)[0])
+    assert [list(acceptor.arcs_of(state)) for state in range(acceptor.n_states)] == arcs
+    assert [state for state in range(acceptor.n_states) if acceptor.final[state]] == finals
+    assert properties(acceptor) == bits

@@ -40,7 +40,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     scorer = _scorer(root)
     args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(root / "out"), "--export_savedmodel",
             "--export_zip", "--export_author_id", "me", "--export_model_name", "tiny", "--export_language", "en-US",
-            "--export_min_ds_version", "0.9.3", "--export-license", "MPL-2.0", "--scorer", str(scorer)]
+            "--export_min_ds_version", "0.9.3", "--export-license", "MPL-2.0", "--scorer", str(scorer),
+            "--export_quantize", "false"]  # float, so the parity below is exact to 1e-4
     result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
     assert result.exit_code == 0, result.output + repr(result.exception)
     return root / "out", checkpoint
@@ -65,10 +66,12 @@ def test_zip_bundles_everything(exported: tuple[Path, Path]) -> None:
         assert archive.read("exported.scorer") == (out.parent / "kenlm.scorer").read_bytes()
 
 
-@pytest.mark.parametrize(("damage", "message"), [("alphabet", "built for another alphabet"), ("cut", "is cut short")])
+@pytest.mark.parametrize(("damage", "message", "code"),
+                         [("alphabet", "built for another alphabet", 1), ("cut", "is cut short", 2)])
 def test_export_refuses_a_scorer_libstt_could_not_use(exported: tuple[Path, Path], tmp_path: Path, damage: str,
-                                                      message: str) -> None:
-    """A scorer for another alphabet or a damaged one is a one-line error, before anything is written."""
+                                                      message: str, code: int) -> None:
+    """A scorer for another alphabet or a damaged one (a usage error: --scorer_path is read as it is parsed) is a
+    one-line error, before anything is written."""
     from sttx.core.contract.plugins import get_plugin_manager
     from sttx.core.data.alphabet import Alphabet
     from sttx.core.inference.scorer import write_scorer
@@ -83,8 +86,8 @@ def test_export_refuses_a_scorer_libstt_could_not_use(exported: tuple[Path, Path
     args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(tmp_path / "out"), "--export_tflite",
             "--export_zip", "--scorer_path", str(scorer)]
     result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
-    assert result.exit_code == 1 and message in result.output and str(scorer) in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.exit_code == code and message in result.output and str(scorer) in result.output
+    assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
     assert not (tmp_path / "out.zip").exists()
 
 
@@ -138,7 +141,7 @@ def test_parity_fails_when_export_differs(tmp_path: Path, alphabet) -> None:
     from sttx.plugins.exporters.tflite import convert_tflite
 
     path = tmp_path / "other.tflite"
-    path.write_bytes(convert_tflite(random_weights(seed=1), alphabet.serialize(), ExportOptions()))
+    path.write_bytes(convert_tflite(random_weights(seed=1), alphabet.serialize(), ExportOptions(export_quantize=False)))
     report = compare(WeightsAcoustic(random_weights(seed=2)), TFLiteAcoustic(path), alphabet, [], str(path))
     with pytest.raises(ParityError, match="tolerance"):
         enforce(report, 1e-3, lossy=False)
@@ -161,10 +164,41 @@ def test_sttx_checkpoint_export_and_transcribe(tmp_path: Path, alphabet, speech:
     checkpoints.save(tmp_path / "ckpt", checkpoints.BEST, 7, checkpoints.tracked_variables(model, None),
                      {"model": geometry})
     alphabet.write(tmp_path / "ckpt" / "alphabet.txt")
-    args = ["export", "--checkpoint_dir", str(tmp_path / "ckpt"), "--export_dir", str(tmp_path / "out")]
+    args = ["export", "--checkpoint_dir", str(tmp_path / "ckpt"), "--export_dir", str(tmp_path / "out"),
+            "--noexport_quantize"]  # float: the same transcripts as the checkpoint
     result = CliRunner().invoke(build_cli(get_plugin_manager(load_entrypoints=False)), args)
     assert result.exit_code == 0, result.output + repr(result.exception)
     from_checkpoint = transcribe_paths(tmp_path / "ckpt", speech)
     from_export = transcribe_paths(tmp_path / "out" / "output_graph.tflite", speech)
     assert [r.text for r in from_checkpoint] == [r.text for r in from_export]
     assert all(r.text for r in from_export)
+
+
+def test_default_export_is_int8_as_in_coqui(exported: tuple[Path, Path], tmp_path: Path) -> None:
+    """Coqui STT 1.4's --export_quantize defaults to true: `sttx export` writes int8 weights unless told otherwise;
+    --export_float16 alone replaces the int8 default (no conflict)."""
+    from sttx.core.contract.plugins import get_plugin_manager
+    from sttx.plugins.exporters.check import check_tflite
+
+    float_out, checkpoint = exported  # exported with --export_quantize false
+    cli = build_cli(get_plugin_manager(load_entrypoints=False))
+    runs = {"default": [], "float16": ["--export_float16"], "float": ["--noexport_quantize"]}
+    paths = {}
+    for name, flags in runs.items():
+        args = ["export", "--checkpoint_dir", str(checkpoint), "--export_dir", str(tmp_path / name), *flags]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        paths[name] = tmp_path / name / "output_graph.tflite"
+    int8 = {name: _weight_types(path) for name, path in paths.items()}
+    assert np.int8 in int8["default"] and np.int8 not in int8["float16"] and np.int8 not in int8["float"]
+    assert np.float16 in int8["float16"]
+    assert paths["default"].stat().st_size < 0.6 * paths["float"].stat().st_size
+    assert paths["float"].read_bytes() == (float_out / "output_graph.tflite").read_bytes()
+    assert "DEQUANTIZE" not in check_tflite(paths["float"]).ops
+
+
+def _weight_types(path: Path) -> set[type]:
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    return {np.dtype(detail["dtype"]).type for detail in interpreter.get_tensor_details()}

@@ -24,7 +24,8 @@ ALLOWED = {"RESHAPE", "FULLY_CONNECTED", "MINIMUM", "UNPACK", "ADD", "SPLIT", "L
 @pytest.fixture(scope="module")
 def float_file(tmp_path_factory: pytest.TempPathFactory, weights, alphabet) -> Path:
     path = tmp_path_factory.mktemp("tflite") / "float.tflite"
-    path.write_bytes(convert_tflite(weights, alphabet.serialize(), ExportOptions(export_beam_width=123)))
+    options = ExportOptions(export_beam_width=123, export_quantize=False)
+    path.write_bytes(convert_tflite(weights, alphabet.serialize(), options))
     return path
 
 
@@ -73,7 +74,7 @@ def test_mfcc_output_matches_features(float_file: Path, speech: list[Path]) -> N
 
 def test_n_steps_option(weights, alphabet, tmp_path: Path) -> None:
     path = tmp_path / "steps.tflite"
-    path.write_bytes(convert_tflite(weights, alphabet.serialize(), ExportOptions(n_steps=5)))
+    path.write_bytes(convert_tflite(weights, alphabet.serialize(), ExportOptions(n_steps=5, export_quantize=False)))
     assert check_tflite(path).n_steps == 5
     features = np.random.default_rng(3).standard_normal((13, 26)).astype(np.float32) * 10
     np.testing.assert_allclose(
@@ -90,7 +91,8 @@ def test_lossy_exports_run_and_report(kind: str, weights, alphabet, tmp_path: Pa
     assert "parity" in caplog.text and "max |dprob|" in caplog.text
     if kind == "export_quantize":
         assert summary.ops["FULLY_CONNECTED"] == 9  # per-tensor: v12 (per-channel) is unknown to TFLite 2.9
-        assert path.stat().st_size < 0.6 * len(convert_tflite(weights, alphabet.serialize(), ExportOptions()))
+        float_bytes = convert_tflite(weights, alphabet.serialize(), ExportOptions(export_quantize=False))
+        assert path.stat().st_size < 0.6 * len(float_bytes)
     else:
         assert "DEQUANTIZE" in summary.ops
 
@@ -146,6 +148,8 @@ def test_options_reject_bad_values() -> None:
         ExportOptions(n_steps=0)
     with pytest.raises(UsageError, match="exclude"):
         ExportOptions(export_quantize=True, export_float16=True)
+    assert ExportOptions().export_quantize  # Coqui STT 1.4's default
+    assert not ExportOptions(export_float16=True).export_quantize
     assert ExportOptions.from_config({"export_min_ds_version": "0.9.3"}).export_min_stt_version == "0.9.3"
 
 
@@ -167,7 +171,8 @@ def test_keras_model_export_parity(layer_norm: bool, feature_norm: bool, alphabe
         mean = np.concatenate([[-30.0], rng.standard_normal(25)]).astype(np.float32)
         scale = np.concatenate([[1 / 60], rng.uniform(0.3, 2.0, 25)]).astype(np.float32)
         model.get_layer("feature_norm").set_weights([mean, scale])
-    (path,) = export_tflite(ExportSource(model=model, alphabet=alphabet), {}, tmp_path)  # raises on a mismatch
+    float_export = {"export_quantize": False}  # float parity; the default (int8, as Coqui) is checked elsewhere
+    (path,) = export_tflite(ExportSource(model=model, alphabet=alphabet), float_export, tmp_path)  # checks parity
     features = libstt_features(read_audio(speech[1]))
     expected = KerasAcoustic(model).probabilities(features)
     np.testing.assert_allclose(TFLiteAcoustic(path).probabilities(features), expected, atol=1e-4)

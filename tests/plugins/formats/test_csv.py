@@ -11,7 +11,7 @@ import pytest
 
 from sttx.core.contract.errors import DataError
 from sttx.core.data.audio import read_audio
-from sttx.core.data.collections import read_collections
+from sttx.core.data.collections import probe_collection, read_collections
 from sttx.plugins.formats.csv_format import read_csv, write_csv
 
 
@@ -114,3 +114,26 @@ def test_writer_puts_wavs_beside_the_csv(tmp_path, speech_dir):
     absolute = tmp_path / "abs.csv"
     write_csv(samples, absolute, absolute_paths=True)
     assert (tmp_path / "abs" / "sample00000000.wav").resolve().as_posix() in absolute.read_text()
+
+
+def test_a_binary_or_legacy_encoded_csv_names_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"wav_filename,wav_filesize,transcript\na.wav,1,caf\xe9\n")
+    with pytest.raises(DataError, match=r"latin1\.csv line 2: not UTF-8 text"):
+        list(read_csv(path))
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    with pytest.raises(DataError, match=r"binary\.csv line 1: not UTF-8 text"):
+        list(read_csv(binary))
+
+
+def test_probe_reads_only_the_header_and_first_row(tmp_path, speech_dir, pm):
+    formats = pm.registries().sample_formats
+    good = _write(tmp_path / "ok.csv", [[str(speech_dir / "one.wav"), 1, "one"], ["", 1, "broken row"]])
+    probe_collection(good, formats)  # the second row's fault is the reader's to report, row by row
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "empty.csv").write_bytes(b"")
+    for name, problem in [("folder.csv", "a folder"), ("empty.csv", "the file is empty"), ("nope.csv", "no such")]:
+        with pytest.raises(DataError, match=problem) as caught:
+            probe_collection(tmp_path / name, formats)
+        assert name in str(caught.value)

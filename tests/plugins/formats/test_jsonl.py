@@ -68,3 +68,12 @@ def test_writer_round_trip(tmp_path, speech_dir):
     assert entry == {"audio_filepath": "out/sample00000000.wav", "text": "jumps über", "duration": samples[0].duration}
     (ref,) = read_jsonl(target)
     np.testing.assert_array_equal(ref.load().audio, samples[0].audio)
+
+
+def test_a_line_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b'{"audio_filepath": "a.wav", "text": "ok"}\n{"audio_filepath": "b.wav", "text": "caf\xe9"}\n')
+    rows = read_jsonl(path)
+    assert next(rows).transcript == "ok"
+    with pytest.raises(DataError, match=r"m\.jsonl row 2: not UTF-8 text"):
+        next(rows)

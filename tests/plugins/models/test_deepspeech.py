@@ -135,3 +135,23 @@ def test_the_fast_lstm_path_matches_keras_generic_lstm() -> None:
     pairs = zip(tape.gradient(fast_sum, lstm.weights), tape.gradient(generic_sum, keras_lstm.weights), strict=True)
     for a, b in pairs:
         np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_train_cudnn_swaps_in_keras_lstm_with_the_same_weights() -> None:
+    """--train_cudnn: keras.layers.LSTM (cuDNN on a GPU) under the same paths, so checkpoints load either way."""
+    import tensorflow as tf
+
+    fast = build_model(Settings(n_hidden=8, dropout_rate=0.0), 29)
+    cudnn = build_model(_Cudnn(), 29)
+    assert type(cudnn.get_layer("lstm")) is keras.layers.LSTM and type(fast.get_layer("lstm")) is not keras.layers.LSTM
+    assert [(v.path, v.shape) for v in fast.weights] == [(v.path, v.shape) for v in cudnn.weights]
+    cudnn.set_weights(fast.get_weights())
+    x = tf.constant(np.random.default_rng(4).normal(0, 1, (2, 30, 26)).astype(np.float32))
+    np.testing.assert_allclose(fast(x), cudnn(x), atol=1e-4)
+
+
+@attrs.frozen
+class _Cudnn(Settings):
+    n_hidden: int = 8
+    dropout_rate: float = 0.0
+    train_cudnn: bool = True

@@ -7,7 +7,7 @@ import logging
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,8 +79,13 @@ def parse_prune(text: str) -> tuple[int, ...]:
     return values
 
 
-def build_lm(config: LmBuildConfig, tools: KenLMTools | None = None) -> LmBuildResult:
-    """Run the whole pipeline; the output dir keeps vocab-<top_k>.txt, lm.binary and kenlm.scorer."""
+def build_lm(
+    config: LmBuildConfig, tools: KenLMTools | None = None, report: Callable[[str], None] = log.info
+) -> LmBuildResult:
+    """Run the whole pipeline; the output dir keeps vocab-<top_k>.txt, lm.binary and kenlm.scorer.
+
+    :param report: called with a line as each long step starts (the CLI prints them on stderr)
+    """
     _check_config(config)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sttx-lm-", dir=config.output_dir) as scratch:
@@ -94,7 +99,9 @@ def build_lm(config: LmBuildConfig, tools: KenLMTools | None = None) -> LmBuildR
         vocab_file = config.output_dir / f"vocab-{config.top_k}.txt"
         vocab_file.write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
         tools = tools or ensure_tools()
+        report(f"estimating an order-{config.order} model of {stats.words} words with lmplz")
         arpa, fallback = _estimate(tools, config, corpus_path, work)
+        report(f"filtering it to the {len(vocabulary)} most frequent words, then build_binary ({config.binary_type})")
         filtered = work / "lm_filtered.arpa"
         _run([str(tools.filter), "single", f"model:{arpa}", str(filtered)], "filter",
              stdin=vocab_file.read_bytes())
@@ -104,6 +111,7 @@ def build_lm(config: LmBuildConfig, tools: KenLMTools | None = None) -> LmBuildR
             else []
         _run([str(tools.build_binary), *compress, "-v", config.binary_type, str(filtered), str(binary)], "build_binary")
     scorer_path = config.output_dir / SCORER_NAME
+    report(f"writing {scorer_path} with the vocabulary trie")
     info = write_scorer(binary, vocabulary, config.alphabet, scorer_path, config.default_alpha, config.default_beta,
                         utf8=config.alphabet.is_bytes)
     return LmBuildResult(info, scorer_path, binary, vocab_file, stats, len(vocabulary), fallback)
@@ -157,5 +165,10 @@ def _run(command: Sequence[str], name: str, stdin: bytes | None = None) -> None:
         return
     stderr = done.stderr.decode("utf-8", errors="replace")
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not set(line.strip()) <= set("*-")]
-    telling = next((line for line in lines if "Exception" in line or "rror" in line), lines[-1] if lines else "")
+    # KenLM prints "<source location> threw <Exception> because ..." and then the human explanation: prefer that
+    thrown = next((index for index, line in enumerate(lines) if " threw " in line), None)
+    if thrown is not None and thrown + 1 < len(lines):
+        telling = lines[thrown + 1]
+    else:
+        telling = next((line for line in lines if "rror" in line), lines[-1] if lines else "")
     raise KenLMError(f"KenLM {name} failed (exit {done.returncode}): {telling}", stderr)

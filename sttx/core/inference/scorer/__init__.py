@@ -6,17 +6,16 @@ vocabulary as an OpenFST ConstFst. KenLM readers open a scorer as a plain KenLM 
 
 from __future__ import annotations
 
+from sttx.core.contract.decoding import DEFAULT_ALPHA, DEFAULT_BETA
 from sttx.core.inference.scorer.package import (
-    DEFAULT_ALPHA,
-    DEFAULT_BETA,
     VERSION,
     ScorerError,
     ScorerInfo,
     read_scorer,
     update_scorer_params,
-    write_scorer,
 )
-from sttx.core.inference.scorer.vocabulary import check_scorer, encode_vocabulary, read_trie_words
+from sttx.core.inference.scorer.vocabulary import check_scorer, encode_vocabulary, read_trie_words, scorer_words
+from sttx.core.inference.scorer.writer import write_scorer
 
 __all__ = [
     "DEFAULT_ALPHA",
@@ -28,6 +27,7 @@ __all__ = [
     "encode_vocabulary",
     "read_scorer",
     "read_trie_words",
+    "scorer_words",
     "update_scorer_params",
     "write_scorer",
 ]

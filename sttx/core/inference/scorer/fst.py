@@ -1,50 +1,17 @@
-"""The vocabulary trie: a minimal acyclic acceptor, stored as an OpenFST ``ConstFst<StdArc, uint32>`` (aligned)."""
+"""The vocabulary trie: a minimal acyclic acceptor built from label sequences (Daciuk's construction)."""
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import Any
 
 import attrs
 import numpy as np
 
-FST_MAGIC = 2125659606
-FST_TYPE, ARC_TYPE = b"const", b"standard"
-ALIGNED_VERSION = 1  # ConstFst's file version when written with alignment
-IS_ALIGNED = 4
-ALIGNMENT = 16
-STATE = np.dtype([("weight", "<f4"), ("first_arc", "<u4"), ("n_arcs", "<u4"), ("n_ieps", "<u4"), ("n_oeps", "<u4")])
-ARC = np.dtype([("ilabel", "<i4"), ("olabel", "<i4"), ("weight", "<f4"), ("next", "<i4")])
-COUNTS = struct.Struct("<iiQqqq")  # version, flags, properties, start, number of states, number of arcs
-
-# OpenFST property bits (fst/properties.h) that hold for every minimal acyclic unweighted acceptor with sorted arcs
-_ALWAYS = (
-    0x1  # expanded
-    | 0x10000  # acceptor
-    | 0x40000 | 0x100000  # input / output deterministic
-    | 0x800000 | 0x2000000 | 0x8000000  # no epsilons, no input epsilons, no output epsilons
-    | 0x10000000 | 0x40000000  # input / output label sorted
-    | 0x200000000  # unweighted
-    | 0x800000000 | 0x2000000000  # acyclic, initial acyclic
-    | 0x4000000000  # top sorted
-    | 0x10000000000 | 0x40000000000  # accessible, coaccessible
-    | 0x800000000000  # unweighted cycles
-)
-STRING, NOT_STRING = 0x100000000000, 0x200000000000
-
-
-class FstFormatError(ValueError):
-    """The bytes are not an aligned ConstFst of standard arcs, or are cut short."""
-
-
-class NoFstError(FstFormatError):
-    """No OpenFST magic at all: whatever is there, it is not an FST."""
-
 
 @attrs.frozen(eq=False)
 class Acceptor:
-    """States numbered in topological order (start 0); each state's arcs contiguous and sorted by label."""
+    """States numbered as OpenFST numbers them (start 0); each state's arcs contiguous and sorted by label."""
 
     final: np.ndarray  # bool per state
     first_arc: np.ndarray  # index of each state's first arc
@@ -96,7 +63,7 @@ class Acceptor:
 
 def minimal_acceptor(sequences: Iterable[Sequence[int]]) -> Acceptor:
     """The minimal deterministic acceptor of the non-empty label sequences (Daciuk's incremental construction)."""
-    words = sorted({tuple(int(label) for label in seq) for seq in sequences if len(seq)})
+    words = sorted({tuple(map(int, seq)) for seq in sequences if len(seq)})
     arcs: list[dict[int, int] | None] = [{}]
     final = [False]
     register: dict[tuple[bool, tuple[tuple[int, int], ...]], int] = {}
@@ -114,8 +81,9 @@ def minimal_acceptor(sequences: Iterable[Sequence[int]]) -> Acceptor:
         del path[down_to + 1 :]
 
     for word in words:
-        common = next((i for i, (a, b) in enumerate(zip(previous, word, strict=False)) if a != b),
-                      min(len(previous), len(word)))
+        common, shorter = 0, min(len(previous), len(word))
+        while common < shorter and previous[common] == word[common]:
+            common += 1
         settle(common)
         for label in word[common:]:
             arcs.append({})
@@ -134,7 +102,44 @@ def _empty() -> Acceptor:
 
 
 def _numbered(arcs: list[dict[int, int] | None], final: list[bool]) -> Acceptor:
-    """Renumber the live states in reverse DFS postorder from the start (a topological order, as OpenFST's TopSort)."""
+    """Number the live states as OpenFST's Determinize + Minimize leave them, so files match Coqui's byte for byte.
+
+    Determinize numbers the trie of the words breadth first (arcs in label order), so a trie node's number ranks its
+    prefix by (length, labels). Acyclic minimisation then groups states by height; in each height, the class holding
+    the highest-numbered node keeps that node, every other class keeps its lowest-numbered node, and the survivors
+    keep their relative order. A minimal state stands for all the trie nodes (prefixes) that reach it, so the
+    shortest-then-smallest and longest-then-largest prefixes reaching it give those two candidates.
+    """
+    order = _topological(arcs)
+    height: dict[int, int] = {}
+    for state in reversed(order):
+        height[state] = max((height[child] + 1 for child in arcs[state].values()), default=0)  # type: ignore[union-attr]
+    low: dict[int, tuple[int, tuple[int, ...]]] = {0: (0, ())}
+    high = dict(low)
+    for state in order:
+        (low_length, low_path), (high_length, high_path) = low[state], high[state]
+        for label, child in arcs[state].items():  # type: ignore[union-attr]
+            shorter, longer = (low_length + 1, (*low_path, label)), (high_length + 1, (*high_path, label))
+            if child not in low or shorter < low[child]:
+                low[child] = shorter
+            if child not in high or longer > high[child]:
+                high[child] = longer
+    keeper = {}  # per height: the state holding the highest-numbered trie node
+    for state in order:
+        if height[state] not in keeper or high[state] > high[keeper[height[state]]]:
+            keeper[height[state]] = state
+    kept = set(keeper.values())
+    ordered = sorted(order, key=lambda state: high[state] if state in kept else low[state])
+    number = {state: index for index, state in enumerate(ordered)}
+    counts = np.array([len(arcs[s]) for s in ordered], np.int64)  # type: ignore[arg-type]
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    labels = np.array([label for s in ordered for label in arcs[s]], np.int64)  # type: ignore[union-attr]
+    nexts = np.array([number[n] for s in ordered for n in arcs[s].values()], np.int64)  # type: ignore[union-attr]
+    return Acceptor(np.array([final[s] for s in ordered], bool), first, counts, labels, nexts)
+
+
+def _topological(arcs: list[dict[int, int] | None]) -> list[int]:
+    """The live states, parents before children (reverse DFS postorder from the start)."""
     postorder: list[int] = []
     seen = {0}
     stack = [(0, iter(arcs[0].values()))]  # type: ignore[union-attr]
@@ -147,103 +152,4 @@ def _numbered(arcs: list[dict[int, int] | None], final: list[bool]) -> Acceptor:
         else:
             seen.add(child)
             stack.append((child, iter(arcs[child].values())))  # type: ignore[union-attr]
-    number = {state: index for index, state in enumerate(reversed(postorder))}
-    ordered = list(reversed(postorder))
-    counts = np.array([len(arcs[s]) for s in ordered], np.int64)  # type: ignore[arg-type]
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    labels = np.array([label for s in ordered for label in arcs[s]], np.int64)  # type: ignore[union-attr]
-    nexts = np.array([number[n] for s in ordered for n in arcs[s].values()], np.int64)  # type: ignore[union-attr]
-    return Acceptor(np.array([final[s] for s in ordered], bool), first, counts, labels, nexts)
-
-
-def properties(acceptor: Acceptor) -> int:
-    """The property bits OpenFST computes for such an acceptor; only a single word makes it a "string"."""
-    single_path = bool(np.all(acceptor.n_arcs <= 1)) and int(acceptor.final.sum()) == 1
-    return _ALWAYS | (STRING if single_path else NOT_STRING)
-
-
-def _pad(handle: BinaryIO) -> None:
-    handle.write(b"\0" * (-handle.tell() % ALIGNMENT))  # OpenFST aligns to the file offset, not the FST's start
-
-
-def write_const_fst(handle: BinaryIO, acceptor: Acceptor) -> None:
-    """Write at the handle's position: header, states and arcs, each table aligned to 16 bytes of the file."""
-    handle.write(struct.pack("<i", FST_MAGIC))
-    for text in (FST_TYPE, ARC_TYPE):
-        handle.write(struct.pack("<i", len(text)) + text)
-    n_arcs = len(acceptor.labels)
-    handle.write(COUNTS.pack(ALIGNED_VERSION, IS_ALIGNED, properties(acceptor), acceptor.start, acceptor.n_states,
-                             n_arcs))
-    states = np.zeros(acceptor.n_states, STATE)
-    states["weight"] = np.where(acceptor.final, 0.0, np.inf)
-    states["first_arc"], states["n_arcs"] = acceptor.first_arc, acceptor.n_arcs
-    arcs = np.zeros(n_arcs, ARC)
-    arcs["ilabel"] = arcs["olabel"] = acceptor.labels
-    arcs["next"] = acceptor.next_state
-    _pad(handle)
-    handle.write(states.tobytes())
-    _pad(handle)
-    handle.write(arcs.tobytes())
-
-
-@attrs.frozen
-class FstLayout:
-    """Where an aligned ConstFst's tables sit, as file offsets, from its header alone."""
-
-    start: int
-    n_states: int
-    n_arcs: int
-    states_at: int
-    arcs_at: int
-    end: int
-
-
-def read_layout(data: bytes | memoryview | Any, offset: int, base: int = 0) -> FstLayout:
-    """Parse the header of the ConstFst at file offset ``offset``; ``data[0]`` is the file's byte ``base``."""
-    position = _expect_header_strings(data, offset - base) + base
-    if len(data) < position - base + COUNTS.size:
-        raise FstFormatError("vocabulary trie header cut short")
-    version, flags, _props, start, n_states, n_arcs = COUNTS.unpack_from(data, position - base)
-    if version != ALIGNED_VERSION or not flags & IS_ALIGNED:
-        raise FstFormatError(f"vocabulary trie is ConstFst version {version} flags {flags}, not an aligned one")
-    if flags & 3:
-        raise FstFormatError("vocabulary trie carries symbol tables, which scorers never have")
-    if n_states < 0 or n_arcs < 0 or not (0 <= start < n_states or (n_states == 0 and start == -1)):
-        raise FstFormatError(f"vocabulary trie header is corrupt (start {start}, {n_states} states)")
-    position += COUNTS.size
-    states_at = position + (-position % ALIGNMENT)  # OpenFST aligns to the file offset
-    states_end = states_at + n_states * STATE.itemsize
-    arcs_at = states_end + (-states_end % ALIGNMENT)
-    return FstLayout(start, n_states, n_arcs, states_at, arcs_at, arcs_at + n_arcs * ARC.itemsize)
-
-
-def read_const_fst(data: bytes | memoryview, offset: int, base: int = 0) -> Acceptor:
-    """The acceptor stored at file offset ``offset``; ``data`` holds the file from byte ``base`` on."""
-    layout = read_layout(data, offset, base)
-    if len(data) + base < layout.end:
-        raise FstFormatError(f"vocabulary trie cut short: the file ends at {len(data) + base}, the trie {layout.end}")
-    states = np.frombuffer(data, STATE, layout.n_states, layout.states_at - base)
-    arcs = np.frombuffer(data, ARC, layout.n_arcs, layout.arcs_at - base)
-    if layout.n_arcs and (int(arcs["next"].min()) < 0 or int(arcs["next"].max()) >= layout.n_states):
-        raise FstFormatError("vocabulary trie has an arc to a state that does not exist")
-    if layout.n_states and int((states["first_arc"].astype(np.int64) + states["n_arcs"]).max()) > layout.n_arcs:
-        raise FstFormatError("vocabulary trie has a state whose arcs run past the arc table")
-    return Acceptor(np.isfinite(states["weight"]), states["first_arc"].astype(np.int64),
-                    states["n_arcs"].astype(np.int64), arcs["ilabel"].astype(np.int64),
-                    arcs["next"].astype(np.int64), max(layout.start, 0))
-
-
-def _expect_header_strings(data: bytes | memoryview | Any, offset: int) -> int:
-    """Check the magic and the two type strings; the offset after them."""
-    if len(data) < offset + 4 or struct.unpack_from("<i", data, offset)[0] != FST_MAGIC:
-        raise NoFstError("no OpenFST magic where the vocabulary trie should start")
-    position = offset + 4
-    for expected in (FST_TYPE, ARC_TYPE):
-        if len(data) < position + 4:
-            raise FstFormatError("vocabulary trie header cut short")
-        (length,) = struct.unpack_from("<i", data, position)
-        text = bytes(data[position + 4 : position + 4 + max(0, min(length, 64))])
-        if text != expected:
-            raise FstFormatError(f"vocabulary trie is a {text!r} FST, not {expected!r}")
-        position += 4 + length
-    return position
+    return postorder[::-1]

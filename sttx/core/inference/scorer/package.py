@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import mmap
 import os
-import shutil
 import struct
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from sttx.core.contract.errors import SttxError
-from sttx.core.inference.scorer import fst
+from sttx.core.inference.scorer import const_fst, fst
 from sttx.core.inference.scorer.kenlm_header import MAX_HEADER, KenLMHeader, NotKenLMError, parse_header
 
 if TYPE_CHECKING:
-    from sttx.core.data.alphabet import Alphabet
+    pass
 
 TRIE_MAGIC = 0x54524945  # 'TRIE' as a C multi-character constant: "EIRT" on disk
 VERSION = 6
 TRIE_HEADER = struct.Struct("<ii?dd")  # magic, version, utf8 mode, default alpha, default beta
-#: the defaults Coqui's English release scorer carried
-DEFAULT_ALPHA, DEFAULT_BETA = 0.931289039105002, 1.1834137581510284
 SENTENCE_TOKENS = frozenset({"<s>", "</s>", "<unk>"})  # KenLM's own tokens never go into the trie
 
 
@@ -60,15 +56,9 @@ class ScorerInfo:
             handle.seek(self.fst_offset)
             data = handle.read()
         try:
-            return fst.read_const_fst(data, self.fst_offset, base=self.fst_offset)
-        except fst.FstFormatError as error:
+            return const_fst.read_const_fst(data, self.fst_offset, base=self.fst_offset)
+        except const_fst.FstFormatError as error:
             raise ScorerError(f"scorer {self.path}: {error}") from None
-
-    def words(self, alphabet: Alphabet | None = None) -> set[str]:
-        """The vocabulary held by the trie; alphabet mode needs the alphabet (the shipped English one by default)."""
-        from sttx.core.inference.scorer.vocabulary import trie_words
-
-        return trie_words(self, self.acceptor(), alphabet)
 
 
 def read_scorer(path: str | Path) -> ScorerInfo:
@@ -104,7 +94,7 @@ def _parse(path: Path, data: mmap.mmap, size: int) -> ScorerInfo:
     return ScorerInfo(path, offset, bool(utf8), alpha, beta, kenlm, fst_at, layout.n_states, layout.n_arcs, version)
 
 
-def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLayout | None, str]:
+def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, const_fst.FstLayout | None, str]:
     """Find the TRIE header: the last TRIE magic whose trie ends exactly at the end of the file.
 
     Coqui asks KenLM for the end of its search structures, which depends on the data structure's size arithmetic;
@@ -116,10 +106,10 @@ def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLa
     position = size
     while (position := data.rfind(tag, after, position)) >= 0:
         try:
-            layout = fst.read_layout(data, position + TRIE_HEADER.size)
-        except fst.NoFstError:
+            layout = const_fst.read_layout(data, position + TRIE_HEADER.size)
+        except const_fst.NoFstError:
             continue  # these bytes only look like a TRIE magic (inside KenLM's tables, or a damaged header)
-        except fst.FstFormatError as error:
+        except const_fst.FstFormatError as error:
             problem = f"has a corrupt vocabulary trie: {error}"
             continue
         if layout.end == size:
@@ -127,53 +117,6 @@ def _locate_trie(data: mmap.mmap, size: int, after: int) -> tuple[int, fst.FstLa
         problem = (f"is cut short: {size} bytes, its trie needs {layout.end}" if layout.end > size
                    else f"has {size - layout.end} stray bytes after its vocabulary trie")
     return -1, None, problem
-
-
-def write_scorer(
-    kenlm_binary: str | Path,
-    vocabulary: Iterable[str],
-    alphabet: Alphabet | None,
-    out: str | Path,
-    alpha: float = DEFAULT_ALPHA,
-    beta: float = DEFAULT_BETA,
-    utf8: bool | None = None,
-) -> ScorerInfo:
-    """Write ``out``: the KenLM binary, the TRIE header, the minimal trie of the vocabulary's encodable words.
-
-    :param kenlm_binary: a KenLM binary model built without its word strings (``build_binary -v``)
-    :param alphabet: the model's alphabet (words holding a character outside it are left out)
-    :param utf8: bytes output mode (labels are UTF-8 bytes, no word-end label); defaults to ``alphabet.is_bytes``
-    """
-    from sttx.core.inference.scorer.vocabulary import encode_vocabulary
-
-    utf8 = bool(alphabet is not None and alphabet.is_bytes) if utf8 is None else utf8
-    _check_kenlm_binary(Path(kenlm_binary))
-    sequences, _left_out = encode_vocabulary(vocabulary, alphabet, utf8)
-    acceptor = fst.minimal_acceptor(sequences)
-    out = Path(out)
-    partial = out.with_name(out.name + ".partial")
-    shutil.copyfile(kenlm_binary, partial)
-    with partial.open("ab") as handle:
-        handle.write(TRIE_HEADER.pack(TRIE_MAGIC, VERSION, utf8, alpha, beta))
-        fst.write_const_fst(handle, acceptor)
-    partial.replace(out)
-    return read_scorer(out)
-
-
-def _check_kenlm_binary(path: Path) -> None:
-    """Refuse what libstt could not read: not a KenLM binary, or one followed by its word strings."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(MAX_HEADER)
-    except OSError as error:
-        raise ScorerError(f"cannot read KenLM binary {path}: {error.strerror or error}") from None
-    try:
-        header = parse_header(head)
-    except NotKenLMError as error:
-        raise ScorerError(f"{path}: {error} (make one with KenLM's build_binary)") from None
-    if header.has_vocabulary:
-        raise ScorerError(f"KenLM binary {path} holds its word strings where the trie must go: rebuild it with "
-                          "build_binary -v")
 
 
 def update_scorer_params(path: str | Path, alpha: float, beta: float) -> ScorerInfo:

@@ -33,9 +33,9 @@ def encode_vocabulary(
     index = {label: position + 1 for position, label in enumerate(alphabet.labels)}
     sequences, left_out = [], []
     for word in sorted(words):
-        if alphabet.can_encode(word):
-            sequences.append((*(index[char] for char in word), space))
-        else:
+        try:
+            sequences.append((*[index[char] for char in word], space))  # one codepoint, one label, as Coqui splits
+        except KeyError:
             left_out.append(word)
     return sequences, left_out
 
@@ -60,9 +60,14 @@ def trie_words(info: ScorerInfo, acceptor: Acceptor, alphabet: Alphabet | None) 
     return set(acceptor.spellings(symbols))
 
 
+def scorer_words(info: ScorerInfo, alphabet: Alphabet | None = None) -> set[str]:
+    """The vocabulary held by a scorer's trie; alphabet mode needs the alphabet (the shipped English one by default)."""
+    return trie_words(info, info.acceptor(), alphabet)
+
+
 def read_trie_words(path: str | Path, alphabet: Alphabet | None = None) -> set[str]:
     """The vocabulary stored in the scorer at ``path`` (tests compare it with the words the scorer was built from)."""
-    return read_scorer(path).words(alphabet)
+    return scorer_words(read_scorer(path), alphabet)
 
 
 def check_scorer(info: ScorerInfo, alphabet: Alphabet) -> None:

@@ -1,0 +1,50 @@
+"""GPUs before a run: memory growth (--use_allow_growth), and why a GPU the machine has cannot be used."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def prepare(config: Any) -> list[str]:
+    """Set memory growth on every GPU TensorFlow sees (unless --use_allow_growth false) and warn when the machine
+    has a GPU TensorFlow cannot use; returns the warnings given. Must run before TensorFlow initialises GPUs."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, bool(getattr(config, "use_allow_growth", True)))
+        except (RuntimeError, ValueError) as error:  # already initialised (a second run in one process)
+            log.debug("memory growth of %s unchanged: %s", gpu.name, error)
+    warnings = [] if gpus else unusable_gpu_reasons(tf)
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
+
+
+def nvidia_gpu_present() -> bool:
+    """Whether the machine has an NVIDIA GPU (its driver's device files or nvidia-smi)."""
+    return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists() or bool(
+        shutil.which("nvidia-smi"))
+
+
+def unusable_gpu_reasons(tf: Any) -> list[str]:
+    """Why TensorFlow sees no GPU on a machine that has one (empty when there is none to see)."""
+    if not nvidia_gpu_present():
+        return []
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return [f"This machine has an NVIDIA GPU but CUDA_VISIBLE_DEVICES={os.environ['CUDA_VISIBLE_DEVICES']!r} "
+                "hides it: training runs on the CPU"]
+    build = tf.sysconfig.get_build_info()
+    if not build.get("is_cuda_build"):
+        return ["This machine has an NVIDIA GPU but this TensorFlow is a CPU-only build: training runs on the CPU "
+                "(pip install \"sttx[cuda]\" installs tensorflow[and-cuda])"]
+    return [f"This machine has an NVIDIA GPU but TensorFlow (built for CUDA {build.get('cuda_version', '?')}, "
+            f"cuDNN {build.get('cudnn_version', '?')}) cannot use it: check the driver version (nvidia-smi) and the "
+            "CUDA libraries (pip install \"sttx[cuda]\"); training runs on the CPU"]

@@ -1,0 +1,84 @@
+"""The training input under a strategy: every replica its share of each planned global batch, and resume positions.
+
+The pipeline plans *global* batches (per-replica batch x replicas, length-bucketed over the whole set) and each
+replica takes a contiguous slice of every one (``EpochDatasets.for_epoch(share=...)``). With several workers each
+worker builds only its own replicas' slices, so no sample is decoded twice, and the union of one step's slices is
+exactly the batch a single device would train on with the same global batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sttx.core.training.train_step import STEP_KEYS
+
+
+def epoch_batches(pipeline: Any, strategy: Any, epoch: int, skip: int) -> Any:
+    """An iterator over ``epoch``'s batches from batch ``skip`` on: plain batches with one replica, else
+    per-replica values (``strategy.experimental_local_results`` opens them)."""
+    import tensorflow as tf
+
+    replicas = strategy.num_replicas_in_sync
+    if replicas == 1:
+        return iter(pipeline.for_epoch(epoch, skip_batches=skip))
+
+    def per_worker(context: Any) -> Any:
+        local = replicas // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+        shares = [pipeline.for_epoch(epoch, skip_batches=skip, share=(first + i, replicas)) for i in range(local)]
+        if local == 1:
+            return shares[0]
+        # the local replicas take consecutive elements: replica 0's share of batch b, replica 1's, ...
+        return tf.data.Dataset.choose_from_datasets(shares, tf.data.Dataset.range(local).repeat(),
+                                                    stop_on_empty_dataset=True)
+
+    # sample ids are strings, which cannot be copied to a GPU: the inputs stay on the host until the step
+    options = tf.distribute.InputOptions(experimental_fetch_to_device=False)
+    return iter(strategy.distribute_datasets_from_function(per_worker, options))
+
+
+def step_spec(batches: Any) -> dict[str, Any] | None:
+    """The training step's input signature for a distributed iterator (None: the single-replica default)."""
+    spec = getattr(batches, "element_spec", None)
+    if spec is None or not isinstance(spec, dict):
+        return None
+    return {key: spec[key] for key in STEP_KEYS}
+
+
+def step_inputs(batch: dict[str, Any]) -> dict[str, Any]:
+    """The part of a batch the step takes."""
+    return {key: batch[key] for key in STEP_KEYS}
+
+
+def local_ids_and_losses(strategy: Any, batch: dict[str, Any], per_sample: Any) -> tuple[list[str], np.ndarray]:
+    """This worker's sample ids and their losses, replica after replica (to name the files of a NaN loss)."""
+    ids = [value.numpy() for value in strategy.experimental_local_results(batch["ids"])]
+    losses = [value.numpy() for value in strategy.experimental_local_results(per_sample)]
+    names = [item.decode("utf-8", "replace") for part in ids for item in part]
+    return names, np.concatenate(losses) if losses else np.zeros(0)
+
+
+def reposition(sizes: np.ndarray, samples_done: int) -> tuple[int, int]:
+    """Where to continue an epoch planned with other batch sizes: ``(batches to skip, samples they hold)``,
+    the last batch boundary at or before ``samples_done``."""
+    ends = np.cumsum(sizes)
+    skip = int(np.searchsorted(ends, samples_done, side="right"))
+    return skip, int(ends[skip - 1]) if skip else 0
+
+
+def continue_epoch(state: Any, pipeline: Any, replicas: int, per_replica: int) -> str:
+    """Move ``state`` (a LoopState) saved at another global batch to this run's batches: the epoch continues from
+    the same sample position (rounded down to a batch boundary). Returns the line that says so ("" if unchanged)."""
+    global_batch = replicas * per_replica
+    if not state.global_batch or state.global_batch == global_batch:
+        return ""
+    sizes = pipeline.plan(state.epoch).sizes
+    skip, samples = reposition(sizes, state.samples_in_epoch)
+    note = (f"The checkpoint was trained with a global batch of {state.global_batch}, this run's is {global_batch} "
+            f"({replicas} replica{'s' if replicas > 1 else ''} x {per_replica}): continuing epoch {state.epoch + 1} "
+            f"from sample {samples} of {int(sizes.sum())} (batch {skip} of {len(sizes)}, was step "
+            f"{state.step_in_epoch}); the batches differ from an uninterrupted run's from here on")
+    state.step_in_epoch, state.samples_in_epoch, state.global_batch = skip, samples, global_batch
+    return note

@@ -1,0 +1,83 @@
+"""GPUs without a GPU: memory growth follows --use_allow_growth, and a GPU TensorFlow cannot use is explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from sttx.core.training import devices
+
+tf = pytest.importorskip("tensorflow")
+
+
+@attrs.frozen
+class Fake:
+    name: str
+    device_type: str = "GPU"
+
+
+@pytest.fixture
+def growth(monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """Two fake GPUs; records the memory growth set on each."""
+    set_to: dict[str, bool] = {}
+    gpus = [Fake("/physical_device:GPU:0"), Fake("/physical_device:GPU:1")]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: gpus if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth",
+                        lambda device, value: set_to.__setitem__(device.name, value))
+    return set_to
+
+
+@attrs.frozen
+class Config:
+    use_allow_growth: bool = True
+
+
+def test_memory_growth_is_on_by_default_and_off_on_request(growth: dict[str, bool]) -> None:
+    assert devices.prepare(Config()) == []
+    assert growth == {"/physical_device:GPU:0": True, "/physical_device:GPU:1": True}
+    devices.prepare(Config(use_allow_growth=False))
+    assert set(growth.values()) == {False}
+
+
+def no_gpu_visible(monkeypatch: pytest.MonkeyPatch, *, cuda_build: bool) -> None:
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    monkeypatch.setattr(devices, "nvidia_gpu_present", lambda: True)
+    info = {"is_cuda_build": cuda_build, "cuda_version": "12.5", "cudnn_version": "9"}
+    monkeypatch.setattr(tf.sysconfig, "get_build_info", lambda: info)
+
+
+def test_a_gpu_hidden_by_cuda_visible_devices_is_named(monkeypatch: pytest.MonkeyPatch, caplog: Any) -> None:
+    no_gpu_visible(monkeypatch, cuda_build=True)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    [warning] = devices.prepare(Config())
+    assert "CUDA_VISIBLE_DEVICES='-1' hides it" in warning and warning in caplog.text
+
+
+def test_a_cpu_only_tensorflow_says_how_to_get_the_cuda_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_gpu_visible(monkeypatch, cuda_build=False)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    [warning] = devices.prepare(Config())
+    assert "CPU-only build" in warning and 'pip install "sttx[cuda]"' in warning
+
+
+def test_a_cuda_build_that_finds_no_gpu_points_at_driver_and_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_gpu_visible(monkeypatch, cuda_build=True)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    [warning] = devices.prepare(Config())
+    assert "built for CUDA 12.5, cuDNN 9" in warning and "nvidia-smi" in warning
+
+
+def test_no_gpu_in_the_machine_is_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_gpu_visible(monkeypatch, cuda_build=False)
+    monkeypatch.setattr(devices, "nvidia_gpu_present", lambda: False)
+    assert devices.prepare(Config()) == []
+
+
+def test_auto_picks_mirrored_for_several_gpus(monkeypatch: pytest.MonkeyPatch, growth: dict[str, bool]) -> None:
+    from sttx.core.training.distribution import pick
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert pick("auto", len(tf.config.list_physical_devices("GPU"))) == "mirrored"
+    assert pick("auto", 1) == "one" and pick("mirrored", 0) == "mirrored"

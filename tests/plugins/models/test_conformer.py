@@ -1,0 +1,122 @@
+"""The conformer model plugin: geometry and presets, padding invariance, its front end, CTC lengths, transfer."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from sttx.core.contract.errors import UsageError
+from sttx.core.contract.frontend import min_feature_frames, output_frames
+from sttx.core.training.transfer import dropped_layers, frozen_layers, layer_of
+from sttx.plugins.models.conformer import FRONT_END, PRESETS, geometry, layer_names, parameter_count
+
+tf = pytest.importorskip("tensorflow")
+
+
+def settings(**overrides: object) -> types.SimpleNamespace:
+    base = {"model_size": "xs", "conformer_dim": 0, "conformer_layers": 0, "conformer_heads": 0,
+            "conformer_kernel": 0, "dropout_rate": 0.0, "dtype_policy": "float32"}
+    return types.SimpleNamespace(**{**base, **overrides})
+
+
+TINY = {"conformer_dim": 32, "conformer_layers": 2, "conformer_heads": 2, "conformer_kernel": 3}
+
+
+@pytest.mark.parametrize(("size", "expected"), [("xs", 2_276_885), ("s", 8_366_933), ("m", 26_235_805)])
+def test_presets_have_the_documented_sizes(size: str, expected: int) -> None:
+    assert parameter_count(PRESETS[size], 29) == expected
+
+
+@pytest.mark.parametrize("size", ["xs", "s"])
+def test_built_models_match_the_parameter_formula(size: str) -> None:
+    from sttx.plugins.models.conformer import build_model
+
+    model = build_model(settings(model_size=size), 29)
+    assert model.count_params() == parameter_count(PRESETS[size], 29)
+    assert model.inputs[0].shape[-1] == 80
+
+
+def test_overrides_replace_preset_fields_and_bad_geometry_is_a_usage_error() -> None:
+    assert geometry(settings(model_size="m", conformer_layers=3)) == PRESETS["m"].__class__(256, 3, 4, 31)
+    with pytest.raises(UsageError, match="--model_size 'xl'"):
+        geometry(settings(model_size="xl"))
+    with pytest.raises(UsageError, match="multiple of --conformer_heads 5"):
+        geometry(settings(conformer_heads=5))
+    with pytest.raises(UsageError, match="must be odd"):
+        geometry(settings(conformer_kernel=4))
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from sttx.plugins.models.conformer import build_model
+
+    return build_model(settings(**TINY), 29)
+
+
+@pytest.mark.parametrize("frames", [1, 4, 5, 57, 100, 101])
+def test_output_frames_are_a_quarter_rounded_up(tiny_model, frames: int) -> None:
+    logits = tiny_model(np.random.default_rng(0).standard_normal((1, frames, 80)).astype("float32"))
+    assert tuple(logits.shape) == (1, output_frames(frames, 4), 29)
+    assert tiny_model.time_reduction == 4
+
+
+def test_a_clip_gives_the_same_outputs_alone_and_padded_in_a_batch(tiny_model) -> None:
+    rng = np.random.default_rng(1)
+    batch = rng.standard_normal((2, 101, 80)).astype("float32")
+    batch[1, 57:] = 0  # the pipeline's zero padding
+    together = np.asarray(tiny_model(batch))
+    alone = np.asarray(tiny_model(batch[1:2, :57]))
+    np.testing.assert_allclose(together[1, : output_frames(57, 4)], alone[0], atol=1e-4)
+
+
+def test_log_mel_front_end_frames_and_normalisation() -> None:
+    from sttx.core.data.features import compute_features
+
+    audio = (0.1 * np.random.default_rng(2).standard_normal(16000)).astype("float32")
+    features = compute_features(tf.constant(audio), FRONT_END).numpy()
+    assert features.shape == (FRONT_END.n_frames(16000), 80) == (98, 80)  # 1 + (16000 - 400) // 160
+    np.testing.assert_allclose(features.mean(axis=0), 0, atol=1e-3)
+    np.testing.assert_allclose(features.std(axis=0), 1, atol=1e-2)
+
+
+def test_ctc_needs_four_feature_frames_per_output_frame() -> None:
+    assert min_feature_frames(10, 4) == 37  # ceil(37 / 4) = 10, ceil(36 / 4) = 9
+    assert output_frames(37, 4) == 10 and output_frames(36, 4) == 9
+    assert min_feature_frames(10, 1) == 10 and min_feature_frames(0, 4) == 0
+
+
+def test_transfer_counts_blocks_from_the_output_side() -> None:
+    layers = layer_names(settings(conformer_layers=3))
+    assert layers == ("subsampling", "block_1", "block_2", "block_3", "output")
+    assert dropped_layers(1, layers) == ("output",)
+    assert dropped_layers(3, layers) == ("block_2", "block_3", "output")
+    assert dropped_layers(9, layers) == ("block_1", "block_2", "block_3", "output")
+    assert frozen_layers(2, 1, layers) == ("subsampling", "block_1", "block_2")
+    assert layer_of("block_3_attention/bias_u", layers) == "block_3"
+    assert layer_of("optimizer/block_2_conv_depthwise_kernel_momentum", layers) == "block_2"
+    assert layer_of("subsampling_conv1/kernel", layers) == "subsampling"
+    assert layer_of("output/bias", layers) == "output"
+
+
+def test_every_weight_belongs_to_a_transfer_layer(tiny_model) -> None:
+    layers = layer_names(settings(**TINY))
+    owners = {layer_of(weight.path, layers) for weight in tiny_model.weights}
+    assert owners == set(layers)
+
+
+def test_sttx_plugins_shows_each_models_features_and_defaults(pm) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from sttx.cli import build_cli
+
+    text = CliRunner().invoke(build_cli(pm), ["plugins"]).output
+    assert "model conformer: features 80 logmel, 25/10 ms, utterance normalisation; output every 4 frame(s)" in text
+    assert "--lr_schedule cosine, --warmup_steps 500" in text
+    assert "model deepspeech: features 26 mfcc, 32/20 ms, 9+9 context frames" in text
+    rows = json.loads(CliRunner().invoke(build_cli(pm), ["plugins", "--json"]).output)
+    (conformer,) = [row["models"]["conformer"] for row in rows if "conformer" in row.get("models", {})]
+    assert conformer["front_end"]["n_features"] == 80 and conformer["defaults"]["train_batch_size"] == 16
