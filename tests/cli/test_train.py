@@ -69,7 +69,9 @@ def test_a_deepspeech_command_line_runs_as_written(pm, captured, tmp_path) -> No
 
 
 def test_decoding_flags_reach_the_config_and_flags_txt(pm, captured, tmp_path) -> None:
-    result = invoke(pm, ["--train_files", "a.csv", "--test_files", "t.csv", "--checkpoint_dir", str(tmp_path),
+    test_csv = tmp_path / "t.csv"
+    test_csv.write_text("wav_filename,wav_filesize,transcript\n")
+    result = invoke(pm, ["--train_files", "a.csv", "--test_files", str(test_csv), "--checkpoint_dir", str(tmp_path),
                          "--scorer", "lm.scorer", "--beam-width", "8", "--lm_alpha", "0.5", "--hot_words", "a:1",
                          "--decoder", "beam", "--cutoff_prob", "0.9", "--cutoff_top_n", "20"])
     assert result.exit_code == 0, result.output
