@@ -18,12 +18,15 @@ from sttx.cli.types import (
     ScorerPath,
 )
 from sttx.core.contract.augmentation import DOMAINS, Augmentation, AugmentContext, param, sample_rng
+from sttx.core.contract.decoding import Decoder, DecodeSettings, Hypothesis
 from sttx.core.contract.errors import DataError, GrammarError, PluginError, SttxError, UsageError
 from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd
 from sttx.core.contract.grammar import AugmentationSpec, ValueRange, parse_augmentation, parse_range
 from sttx.core.contract.plugins import get_plugin_manager
 from sttx.core.contract.registry import (
     AugmentationRegistry,
+    DecoderFactory,
+    DecoderRegistry,
     Exporter,
     ExporterRegistry,
     Importer,
@@ -58,12 +61,17 @@ __all__ = [
     "BytesAudio",
     "CollectionPath",
     "DataError",
+    "DecodeSettings",
+    "Decoder",
+    "DecoderFactory",
+    "DecoderRegistry",
     "Exporter",
     "ExporterRegistry",
     "FileAudio",
     "FileListType",
     "FrontEnd",
     "GrammarError",
+    "Hypothesis",
     "Importer",
     "ImporterRegistry",
     "LabelValidatorRegistry",
