@@ -11,8 +11,8 @@ from typing import Any
 
 
 @contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null: the lines come from C++, below Python's sys.stderr."""
+def stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null meanwhile: native libraries (TF, KenLM) write there, below sys.stderr."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -34,7 +34,7 @@ def load_tensorflow(*, quiet: bool = True) -> Any:
         import tensorflow as tf
 
         return tf
-    with _stderr_silenced():
+    with stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_physical_devices()

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from sttx.core.contract.decoding import DecodeSettings, Hypothesis
+from sttx.core.tf_runtime import stderr_silenced
 from sttx.plugins.decoders.language_model import LanguageModel
-from sttx.plugins.decoders.lexicon import BEAM_THRESHOLD, LN10, quiet_stderr
+from sttx.plugins.decoders.lexicon import BEAM_THRESHOLD, LN10
 
 _CUT = -1e9  # the score of a byte sequence outside the vocabulary
 
@@ -91,7 +92,7 @@ class CodepointBeamDecoder:
         hot = dict(settings.hot_words)
         units = [unit for unit in dict.fromkeys([*lm.words, *hot]) if len(unit) == 1 and unit != " "]
         self.words = Dictionary(["<unk>", *units])
-        with quiet_stderr():
+        with stderr_silenced():
             kenlm = KenLM(lm.path, self.words)
         index = {unit.encode("utf-8"): self.words.get_index(unit) for unit in units}
         prefixes = frozenset(key[:cut] for key in index for cut in range(1, len(key)))

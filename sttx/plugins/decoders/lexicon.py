@@ -8,19 +8,15 @@ alpha * ln(10) and a hot word's boost enters as boost / ln(10) in KenLM's units.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
-import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
 import numpy as np
 
 from sttx.core.contract.decoding import DecodeSettings, Hypothesis
+from sttx.core.tf_runtime import stderr_silenced
 from sttx.plugins.decoders.language_model import LanguageModel
 
 LN10 = math.log(10.0)
@@ -28,20 +24,6 @@ LN10 = math.log(10.0)
 #: (it keeps decoding fast on confident outputs; Coqui prunes at the worst beam instead, to a similar effect)
 BEAM_THRESHOLD = 40.0
 _FLOOR = -1e5  # the score of a masked emission: finite, since flashlight adds scores without checking for -inf
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Send file descriptor 2 to /dev/null meanwhile (native libraries write there directly)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with Path(os.devnull).open("wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _spelling(word: str, alphabet: Any, utf8_mode: bool, space: int) -> list[int] | None:
@@ -91,7 +73,7 @@ class LexiconBeamDecoder:
         boosts = dict(settings.hot_words)
         words = list(dict.fromkeys([*lm.words, *boosts]))  # a hot word is always spellable
         self.words = Dictionary(["<unk>", *words])
-        with quiet_stderr():  # KenLM prints its loading progress on the C stderr
+        with stderr_silenced():  # KenLM prints its loading progress on the C stderr
             kenlm = KenLM(lm.path, self.words)
         by_index = {self.words.get_index(word): boost / LN10 for word, boost in boosts.items()}
         self.lm = _HotWordLM.build(kenlm, by_index) if by_index else kenlm
