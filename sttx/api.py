@@ -16,6 +16,7 @@ from sttx.cli.types import (
     ModelPath,
     RegisteredName,
     ScorerPath,
+    plugin_manager,
 )
 from sttx.core.contract.augmentation import DOMAINS, Augmentation, AugmentContext, param, sample_rng
 from sttx.core.contract.decoding import Decoder, DecodeSettings, Hypothesis
@@ -99,6 +100,7 @@ __all__ = [
     "param",
     "parse_augmentation",
     "parse_range",
+    "plugin_manager",
     "read_audio",
     "sample_rng",
     "write_audio",

@@ -23,7 +23,7 @@ PINNED = {
     "LabelValidatorRegistry", "SampleFormatRegistry",
     "Sample", "SampleRef", "AudioSource", "AudioInfo", "FileAudio", "BytesAudio",
     "Alphabet", "UTF8Alphabet", "AlphabetError", "load_alphabet", "AudioError", "read_audio", "write_audio",
-    "option", "bool_option", "get_plugin_manager",
+    "option", "bool_option", "get_plugin_manager", "plugin_manager",
     "Decoder", "DecodeSettings", "Hypothesis", "DecoderFactory", "DecoderRegistry",
     "FileListType", "CollectionPath", "AlphabetPath", "ModelPath", "AudioPath", "ScorerPath", "RegisteredName",
     "AugmentationType",

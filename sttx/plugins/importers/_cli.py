@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sttx.cli.options import bool_option, option
-from sttx.cli.types import AlphabetPath, plugin_manager
+from sttx.api import AlphabetPath, bool_option, option, plugin_manager
 
 if TYPE_CHECKING:
     from sttx.core.data.importing import ImportReport

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from sttx.cli.options import option
+from sttx.api import option
 from sttx.core.contract.errors import UsageError
 
 SPLITS = ("train", "dev", "test")

@@ -22,7 +22,7 @@ import soundfile
 from tqdm import tqdm
 
 from sttx import hookimpl
-from sttx.cli.options import option
+from sttx.api import option
 from sttx.core.contract.errors import SttxError, UsageError
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.audio import resample, to_int16

@@ -11,7 +11,7 @@ import attrs
 import click
 
 from sttx import hookimpl
-from sttx.cli.options import bool_option, option
+from sttx.api import bool_option, option
 from sttx.core.contract.errors import UsageError
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.importing import CorpusError, ImportReport

@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 
 from sttx import hookimpl
-from sttx.cli.options import option
+from sttx.api import option
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.importing import CorpusError, ImportReport
 from sttx.plugins.importers._cli import corpus_command

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sttx import hookimpl
-from sttx.cli.options import option
+from sttx.api import option
 from sttx.core.contract.errors import UsageError
 from sttx.core.contract.registry import Importer, ImporterRegistry
 from sttx.core.data.importing import CorpusError, ImportReport
