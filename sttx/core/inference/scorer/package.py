@@ -6,7 +6,6 @@ import mmap
 import os
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -14,8 +13,6 @@ from sttx.core.contract.errors import SttxError
 from sttx.core.inference.scorer import const_fst, fst
 from sttx.core.inference.scorer.kenlm_header import MAX_HEADER, KenLMHeader, NotKenLMError, parse_header
 
-if TYPE_CHECKING:
-    pass
 
 TRIE_MAGIC = 0x54524945  # 'TRIE' as a C multi-character constant: "EIRT" on disk
 VERSION = 6
