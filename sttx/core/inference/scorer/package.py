@@ -13,7 +13,6 @@ from sttx.core.contract.errors import SttxError
 from sttx.core.inference.scorer import const_fst, fst
 from sttx.core.inference.scorer.kenlm_header import MAX_HEADER, KenLMHeader, NotKenLMError, parse_header
 
-
 TRIE_MAGIC = 0x54524945  # 'TRIE' as a C multi-character constant: "EIRT" on disk
 VERSION = 6
 TRIE_HEADER = struct.Struct("<ii?dd")  # magic, version, utf8 mode, default alpha, default beta
