@@ -2,10 +2,11 @@
 
 Run: ``nice .venv/bin/python bench/scale.py [--n_hidden 512] [--global_batch 8] [--epochs 3] [--rounds 2]``
 
-Three ``sttx train`` runs on the shipped sample corpus (each clip twice per epoch), global batch the same in all:
+Three ``sttx train`` runs on the shipped sample corpus (each clip --copies times per epoch, 8 by default), global batch the same in all:
   one       OneDeviceStrategy, batch G
   mirrored  MirroredStrategy over 2 logical CPU devices (--cpu_devices 2), G/2 per replica
-  2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each
+  2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each, each process with
+            half the cores (--intra_op_parallelism_threads), as each worker would have its own host's
 The figure of a run is the mean samples/s of its epochs after the first (tracing and start-up excluded), as the
 run's own epoch lines report it. The three runs are repeated in rounds (--rounds) and each ratio is taken within
 its round, then the median: the load of a shared machine drifts between runs. All replicas share this
@@ -35,7 +36,7 @@ def command(args: argparse.Namespace, directory: Path, extra: list[str], batch: 
 
     return [sys.executable, "-m", "sttx", "train", "--train_files", str(SAMPLE_CSV), "--checkpoint_dir",
             str(directory), "--n_hidden", str(args.n_hidden), "--epochs", str(args.epochs), "--train_batch_size",
-            str(batch), "--augmentations_per_epoch", "2", "--dropout_rate", "0", "--checkpoint_secs", "0",
+            str(batch), "--augmentations_per_epoch", str(args.copies), "--dropout_rate", "0", "--checkpoint_secs", "0",
             "--show_progressbar", "false", "--log_level", "2", *extra]
 
 
@@ -68,7 +69,9 @@ def free_port() -> int:
 
 def two_workers(args: argparse.Namespace, directory: Path) -> float:
     cluster = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(2)]}
-    processes = [run(command(args, directory, ["--strategy", "multi_worker"], args.global_batch // 2),
+    # two processes on one machine split its cores, as one worker per host would have its own
+    threads = ["--intra_op_parallelism_threads", str(max(1, (os.cpu_count() or 2) // 2))]
+    processes = [run(command(args, directory, ["--strategy", "multi_worker", *threads], args.global_batch // 2),
                      {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
                  for i in range(2)]
     outputs = [finished(process) for process in processes]
@@ -93,6 +96,9 @@ def main() -> None:
     parser.add_argument("--global_batch", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--copies", type=int, default=8,
+                        help="each clip this many times per epoch (--augmentations_per_epoch): epochs long enough "
+                             "that a step's cost, not the epoch's start, sets the rate")
     args = parser.parse_args()
     rounds = []
     for number in range(args.rounds):
@@ -104,7 +110,7 @@ def main() -> None:
           f"{statistics.median(r[1] / r[0] for r in rounds):.2f}x (target >= 0.9x); 2 worker processes "
           f"{workers:.2f} = {statistics.median(r[2] / r[0] for r in rounds):.2f}x (target >= 0.8x)")
     print(f"n_hidden {args.n_hidden}, global batch {args.global_batch}, {args.epochs} epochs of the sample corpus "
-          f"twice over, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+          f"{args.copies} times over, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,10 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "mirrored with several GPUs, multi_worker under a TF_CONFIG cluster, else one."),
     ("--cpu_devices", 0, _INT, "Split the CPU into N logical devices (N replicas with --strategy mirrored): to "
      "try a distributed setup without GPUs."),
+    ("--inter_op_parallelism_threads", 0, _INT, "Threads that run independent operations at once (0: "
+     "TensorFlow picks, one per core)."),
+    ("--intra_op_parallelism_threads", 0, _INT, "Threads one operation (a matmul) may use (0: TensorFlow picks, "
+     "one per core); 1 for each of N workers sharing N cores."),
     ("--collective_timeout", 0.0, click.FloatRange(min=0), "Seconds a multi-worker all-reduce may wait for the "
      "other workers before the run fails (0: TensorFlow's health checks only)."),
     ("--data_service", "", click.STRING, "grpc://HOST:PORT of a tf.data service dispatcher (sttx data serve) that "
@@ -130,8 +134,7 @@ COMPAT: tuple[tuple[str, Any, Any], ...] = (
     ("--export_contact_info", "", click.STRING), ("--export_license", "", click.STRING),
     ("--export_language", "", click.STRING), ("--export_description", "", click.STRING),
     ("--load_cudnn", False, click.BOOL),
-    ("--log_placement", False, click.BOOL), ("--inter_op_parallelism_threads", 0, _INT),
-    ("--intra_op_parallelism_threads", 0, _INT), ("--feature_win_len", 32, _COUNT),
+    ("--log_placement", False, click.BOOL), ("--feature_win_len", 32, _COUNT),
     ("--feature_win_step", 20, _COUNT), ("--read_buffer", "1MB", click.STRING),
 )
 _EXPORT_PREFIXES = ("export_", "remove_export", "n_steps", "scorer")

@@ -132,6 +132,8 @@ class TrainConfig:
     strategy: str = attrs.field(default="auto", validator=attrs.validators.in_(STRATEGIES))
     cpu_devices: int = attrs.field(default=0, validator=_non_negative)
     collective_timeout: float = attrs.field(default=0.0, validator=_non_negative)
+    inter_op_parallelism_threads: int = attrs.field(default=0, validator=_non_negative)
+    intra_op_parallelism_threads: int = attrs.field(default=0, validator=_non_negative)
     data_service: str = ""
     use_allow_growth: bool = True
     train_cudnn: bool = False

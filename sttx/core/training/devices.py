@@ -1,4 +1,5 @@
-"""GPUs before a run: memory growth (--use_allow_growth), and why a GPU the machine has cannot be used."""
+"""Devices before a run: thread pools (--inter/intra_op_parallelism_threads), GPU memory growth
+(--use_allow_growth), and why a GPU the machine has cannot be used."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def prepare(config: Any) -> list[str]:
     has a GPU TensorFlow cannot use; returns the warnings given. Must run before TensorFlow initialises GPUs."""
     import tensorflow as tf
 
+    set_threads(tf, config)
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:
@@ -26,6 +28,19 @@ def prepare(config: Any) -> list[str]:
     for warning in warnings:
         log.warning("%s", warning)
     return warnings
+
+
+def set_threads(tf: Any, config: Any) -> None:
+    """Size TensorFlow's thread pools as DeepSpeech's flags of the same names did (0 keeps TensorFlow's choice)."""
+    for kind in ("inter", "intra"):
+        threads = int(getattr(config, f"{kind}_op_parallelism_threads", 0) or 0)
+        if not threads:
+            continue
+        setter = getattr(tf.config.threading, f"set_{kind}_op_parallelism_threads")
+        try:
+            setter(threads)
+        except RuntimeError as error:  # the runtime already started (a second run in one process)
+            log.debug("--%s_op_parallelism_threads unchanged: %s", kind, error)
 
 
 def nvidia_gpu_present() -> bool:

@@ -81,3 +81,20 @@ def test_auto_picks_mirrored_for_several_gpus(monkeypatch: pytest.MonkeyPatch, g
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert pick("auto", len(tf.config.list_physical_devices("GPU"))) == "mirrored"
     assert pick("auto", 1) == "one" and pick("mirrored", 0) == "mirrored"
+
+
+@attrs.frozen
+class ThreadConfig:
+    inter_op_parallelism_threads: int = 0
+    intra_op_parallelism_threads: int = 0
+
+
+def test_thread_flags_size_tensorflows_pools_and_zero_leaves_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    sized: dict[str, int] = {}
+    for kind in ("inter", "intra"):
+        monkeypatch.setattr(tf.config.threading, f"set_{kind}_op_parallelism_threads",
+                            lambda n, kind=kind: sized.__setitem__(kind, n))
+    devices.set_threads(tf, ThreadConfig())
+    assert sized == {}
+    devices.set_threads(tf, ThreadConfig(inter_op_parallelism_threads=3, intra_op_parallelism_threads=1))
+    assert sized == {"inter": 3, "intra": 1}
