@@ -2,7 +2,8 @@
 
 Run: ``nice .venv/bin/python bench/scale.py [--n_hidden 512] [--global_batch 8] [--epochs 3] [--rounds 2]``
 
-Three ``sttx train`` runs on the shipped sample corpus (each clip --copies times per epoch, 8 by default), global batch the same in all:
+Three ``sttx train`` runs on the shipped sample corpus (each clip --copies times per epoch, 8 by default), the
+global batch the same in all:
   one       OneDeviceStrategy, batch G
   mirrored  MirroredStrategy over 2 logical CPU devices (--cpu_devices 2), G/2 per replica
   2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each, each process with
