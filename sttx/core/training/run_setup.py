@@ -131,10 +131,9 @@ def _train_pipeline(config: Any, formats: Any, alphabet: Any, rejects: RejectLog
 def input_mode(config: Any, all_sharded: bool, workers: int) -> str:
     """``file`` or ``sample`` for --shard_input (auto: file when every training collection is sharded, several
     workers read it, and no option that needs the whole set's batch plan is set)."""
-    planned = [flag for flag, value in (("--feature_cache", config.feature_cache),
-                                        ("--data_service", getattr(config, "data_service", "")),
-                                        ("--limit_train", config.limit_train), ("--reverse_train", config.reverse_train))
-               if value]
+    options = (("--feature_cache", config.feature_cache), ("--data_service", getattr(config, "data_service", "")),
+               ("--limit_train", config.limit_train), ("--reverse_train", config.reverse_train))
+    planned = [flag for flag, value in options if value]
     mode = config.shard_input
     if mode == "auto":
         return "file" if all_sharded and workers > 1 and not planned else "sample"

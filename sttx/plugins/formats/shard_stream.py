@@ -42,7 +42,8 @@ def audio_records(path: Any) -> Any:
     import tensorflow as tf
 
     spec = {"audio": tf.io.FixedLenFeature([], tf.string)}
-    return tf.data.TFRecordDataset(path, buffer_size=1 << 20).map(lambda record: tf.io.parse_single_example(record, spec)["audio"])
+    records = tf.data.TFRecordDataset(path, buffer_size=1 << 20)
+    return records.map(lambda record: tf.io.parse_single_example(record, spec)["audio"])
 
 
 def file_layout(index_path: Path) -> FileLayout:

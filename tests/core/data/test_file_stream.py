@@ -3,6 +3,7 @@ starting a cluster: disjoint files, equal step counts, a new file order each epo
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def test_two_workers_read_disjoint_files_and_take_equal_steps(corpus, pm) -> Non
         assert len(ids[0]) + len(ids[1]) == 18 - dealt.dropped and len(set(ids[0] + ids[1])) == 18 - dealt.dropped
         for stream in streams:  # length-bucketed: sorted by their shortest clip, the batches never overlap
             spans = sorted((min(duration[i] for i in b), max(duration[i] for i in b)) for b in stream)
-            assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+            assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
         firsts.append(tuple(int(k) for k in dealt.files[0]))
         assert read(pipeline, epoch, 1, skip=2) == streams[1][2:]  # a resume skips exactly
     assert len(set(firsts)) > 1  # the files are dealt anew each epoch
@@ -92,7 +93,7 @@ def test_bad_audio_and_short_clips_are_rejected_and_the_steps_stay(tmp_path, pm,
     assert len(stream) == 6  # the rejected samples leave their batch short, the step count stays
     seen = {i for batch in stream for i in batch}
     assert not seen & {"s03", "s05", "s07"} and len(seen) == 10
-    reasons = dict((i, reason) for i, reason, _ in pipeline.rejects.entries())
+    reasons = {i: reason for i, reason, _ in pipeline.rejects.entries()}
     assert reasons == {"s05": EMPTY_TRANSCRIPT, "s03": TOO_SHORT, "s07": UNREADABLE}
 
 

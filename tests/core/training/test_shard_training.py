@@ -46,7 +46,8 @@ def test_resume_by_file_continues_at_the_same_step(tmp_path, corpus, pm) -> None
                 StopRequest(at_step=4))
     assert first.interrupted and first.global_step == 4
     second = run(config(tmp_path / "split", corpus, shard_input="file", train_batch_size=2), registries)
-    assert any("continuing at epoch 2, step 1" in line for line in second.lines) and second.global_step == whole.global_step == 6
+    assert any("continuing at epoch 2, step 1" in line for line in second.lines)
+    assert second.global_step == whole.global_step == 6
     for a, b in zip(weights(whole), weights(second), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     sampled = run(config(tmp_path / "split", corpus, shard_input="sample", train_batch_size=2, epochs=3), registries,
