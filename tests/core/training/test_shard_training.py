@@ -53,6 +53,12 @@ def test_resume_by_file_continues_at_the_same_step(tmp_path, corpus, pm) -> None
     sampled = run(config(tmp_path / "split", corpus, shard_input="sample", train_batch_size=2, epochs=3), registries,
                   StopRequest(at_step=7))
     assert any("continuing at epoch 3, step 0" in line for line in sampled.lines)  # an epoch end: nothing to restart
+    run(config(tmp_path / "switch", corpus, shard_input="file", train_batch_size=2, epochs=1), registries,
+        StopRequest(at_step=1))
+    switched = run(config(tmp_path / "switch", corpus, shard_input="sample", train_batch_size=2, epochs=1), registries)
+    assert any(line.endswith("reads planned batches (--shard_input sample) at 2: epoch 1 starts over from its first "
+                             "step") for line in switched.lines), switched.lines
+    assert switched.global_step == 1 + 3
 
 
 def test_a_mid_epoch_checkpoint_of_another_stream_restarts_the_epoch() -> None:
