@@ -93,6 +93,13 @@ def continue_epoch(state: Any, pipeline: Any, replicas: int, per_replica: int) -
     return note
 
 
+def resume_position(state: Any, data: Any, replicas: int, per_replica: int) -> str:
+    """Where a resumed run continues its epoch (``data`` a RunData): a by-file stream saved with another layout
+    starts its epoch over, planned batches saved at another global batch continue from the same sample."""
+    return (restart_by_file(state, data.layout, replicas * per_replica) or
+            continue_epoch(state, data.train, replicas, per_replica))
+
+
 def restart_by_file(state: Any, layout: str, global_batch: int) -> str:
     """A checkpoint saved mid-epoch with another by-file stream (another worker count or global batch, or a switch
     between --shard_input file and sample): the epoch starts over from its first step, as a stream read by file

@@ -19,7 +19,7 @@ import attrs
 
 from sttx.core.contract.errors import SttxError
 from sttx.core.training import checkpoints, run_setup
-from sttx.core.training.distributed_input import continue_epoch, restart_by_file, run_steps
+from sttx.core.training.distributed_input import resume_position, run_steps
 from sttx.core.training.lr_schedule import LearningRateSchedule
 from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
 from sttx.core.training.run_setup import (
@@ -72,10 +72,9 @@ class Trainer:
         self.last_save = time.monotonic()
         self._step: Any = None
         self._eval_step: Any = None
-        self.schedule = LearningRateSchedule(self.config.lr_schedule,
-                                             run_steps(self.data.train, self.config.epochs, self.data.train_batches),
-                                             self.config.warmup_steps, self.config.lr_final_ratio,
-                                             self.config.lr_hold_ratio)
+        steps = run_steps(self.data.train, self.config.epochs, self.data.train_batches)
+        self.schedule = LearningRateSchedule(self.config.lr_schedule, steps, self.config.warmup_steps,
+                                             self.config.lr_final_ratio, self.config.lr_hold_ratio)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def model_config(self) -> dict[str, Any]:
@@ -132,10 +131,8 @@ class Trainer:
             self.state.base_learning_rate = c.learning_rate
         elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
             self.state.base_learning_rate = self.learning_rate
-        moved = ""
-        if loaded.resumed and self.data.train is not None:  # a by-file stream restarts, planned batches move
-            moved = (restart_by_file(self.state, self.data.layout, self.replicas * self.config.train_batch_size) or
-                     continue_epoch(self.state, self.data.train, self.replicas, self.config.train_batch_size))
+        moved = resume_position(self.state, self.data, self.replicas, self.config.train_batch_size) if (
+            loaded.resumed and self.data.train is not None) else ""
         where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
         for note in (moved, *loaded.notes) if moved else loaded.notes:
