@@ -20,6 +20,7 @@ from sttx.core.data.file_stream import ByFileEpochs
 from sttx.core.data.pipeline import make_dataset
 from sttx.core.data.rejects import EMPTY_TRANSCRIPT, TOO_SHORT, UNREADABLE
 from sttx.plugins.formats import shards
+from tests.core.data.test_pipeline import Noise
 
 tf = pytest.importorskip("tensorflow")
 
@@ -32,12 +33,12 @@ def samples(count: int, transcripts: dict[int, str] | None = None) -> list[Sampl
                    transcript=texts.get(i, "a b")) for i in range(count)]
 
 
-def by_file(path: Path, pm: Any, *, workers: int, batch: int = 2) -> ByFileEpochs:
+def by_file(path: Path, pm: Any, *, workers: int, batch: int = 2, **settings: Any) -> ByFileEpochs:
     """Both workers' pipeline, as the trainer of each would build it (with one replica per worker)."""
     formats = pm.registries().sample_formats
     refs = read_collection(str(path), formats)
     layout = formats.for_path(str(path))[1].layout(path)
-    base = make_dataset(refs, load_alphabet(None), batch_size=batch, train=True, seed=5, epochs=3)
+    base = make_dataset(refs, load_alphabet(None), batch_size=batch, train=True, seed=5, epochs=3, **settings)
     return ByFileEpochs(base, combine([(str(path), layout, 0)]), workers=workers, local=1)
 
 
@@ -75,6 +76,31 @@ def test_two_workers_read_disjoint_files_and_take_equal_steps(corpus, pm) -> Non
         assert read(pipeline, epoch, 1, skip=2) == streams[1][2:]  # a resume skips exactly
     assert len(set(firsts)) > 1  # the files are dealt anew each epoch
     assert "read by shard file: 2 workers x 2 file(s)" in pipeline.describe()
+
+
+def features_by_id(batches: Any) -> dict[str, list[np.ndarray]]:
+    rows: dict[str, list[np.ndarray]] = {}
+    for batch in batches:
+        for row, sample_id in enumerate(batch["ids"].numpy()):
+            length = int(batch["feature_lengths"][row])
+            rows.setdefault(sample_id.decode(), []).append(batch["features"][row, :length].numpy())
+    return rows
+
+
+def test_copies_and_augmentations_are_those_of_the_sample_mode(corpus, pm) -> None:
+    """--augmentations_per_epoch 2 and a noise augmentation: every sample twice, each copy with the very features
+    the planned-batch pipeline gives it (the same stages, seeded by sample and copy, not by position)."""
+    settings = {"augmentations": [Noise(level=0.1)], "augmentations_per_epoch": 2}
+    pipeline = by_file(corpus, pm, workers=1, **settings)
+    assert pipeline.deal(1).counts.tolist() == [36]
+    by_file_rows = features_by_id(pipeline.for_worker(1, 0, 0))
+    planned_rows = features_by_id(pipeline.base.for_epoch(1))
+    assert sorted(by_file_rows) == sorted(planned_rows) and all(len(v) == 2 for v in by_file_rows.values())
+    for sample_id, copies in by_file_rows.items():
+        assert not np.allclose(copies[0], copies[1])  # two draws
+        expected = sorted(planned_rows[sample_id], key=lambda f: float(f.sum()))
+        for got, want in zip(sorted(copies, key=lambda f: float(f.sum())), expected, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 
 
 def test_bad_audio_and_short_clips_are_rejected_and_the_steps_stay(tmp_path, pm, monkeypatch) -> None:
