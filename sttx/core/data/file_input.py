@@ -1,5 +1,5 @@
-"""By-file input of sharded training sets: which data files each worker reads in an epoch, and how many steps all
-workers take so that none waits for a peer that has run out of data.
+"""By-file input of sharded training sets: which data files each worker reads (and in which order each epoch), and
+how many steps all workers take so that none waits for a peer that has run out of data.
 
 Pure numpy (no TensorFlow): the tf.data side is sttx.core.data.file_stream.
 """
@@ -20,16 +20,20 @@ log = logging.getLogger(__name__)
 
 #: --shard_input: auto picks file for shard indexes read by several workers, else sample
 SHARD_INPUT = ("auto", "file", "sample")
-#: salts the per-epoch file permutation so it never coincides with the batch-order or augmentation generators
-_DEAL_SALT = 0x5A4D
+#: salt the file deal and the per-epoch reading order so they never coincide with the batch-order or augmentation
+#: generators
+_DEAL_SALT, _ORDER_SALT = 0x5A4D, 0x5A4E
 
 
 def deal(count: int, worker: int, workers: int, *, epoch: int = 0, seed: int = 0) -> np.ndarray:
-    """The files (indices into ``count`` files) of ``worker`` (0-based) among ``workers`` in ``epoch``: the files
-    permuted by a generator seeded from (seed, epoch), then dealt round-robin. Every epoch pairs workers with other
-    files and changes each worker's reading order; the deal depends only on (seed, epoch, workers)."""
-    order = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, epoch, _DEAL_SALT])).permutation(count)
-    return order[worker::workers]
+    """The files (indices into ``count`` files) of ``worker`` (0-based) among ``workers`` in ``epoch``, in reading
+    order. Which files a worker gets depends on (seed, workers) only: the files permuted by a generator seeded from
+    the seed, dealt round-robin, so a host needs only its own shards for the whole run. The order it reads them in
+    is reshuffled every epoch by a generator seeded from (seed, epoch, worker)."""
+    seed &= 0xFFFFFFFF
+    mine = np.random.default_rng(np.random.SeedSequence([seed, _DEAL_SALT])).permutation(count)[worker::workers]
+    order = np.random.default_rng(np.random.SeedSequence([seed, epoch, worker, _ORDER_SALT]))
+    return mine[order.permutation(len(mine))]
 
 
 def check_division(count: int, workers: int, where: str) -> None:

@@ -20,9 +20,10 @@ def _files(index_path: str | Path, index: dict[str, Any]) -> list[str]:
 
 
 def worker_files(index_path: str | Path, worker: int, workers: int, *, epoch: int = 0, seed: int = 0) -> list[str]:
-    """The shard files of ``worker`` (0-based) among ``workers`` for ``epoch``: the files are permuted with a
-    generator seeded from (seed, epoch), then dealt round-robin, so every epoch pairs workers with other shards
-    and every worker's reading order changes. Warns when the shards do not divide evenly among the workers."""
+    """The shard files of ``worker`` (0-based) among ``workers`` in their reading order of ``epoch``: the files are
+    permuted with a generator seeded from ``seed`` and dealt round-robin (the same files for every epoch, so a host
+    needs only its own), and each worker's order is reshuffled every epoch (sttx.core.data.file_input.deal). Warns
+    when the shards do not divide evenly among the workers."""
     files = _files(index_path, load_index(Path(index_path)))
     check_division(len(files), workers, str(index_path))
     return [files[i] for i in deal(len(files), worker, workers, epoch=epoch, seed=seed)]

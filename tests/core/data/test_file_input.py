@@ -20,14 +20,16 @@ def fileset(sizes: list[int]) -> FileSet:
     return FileSet(tuple(f"f{i}" for i in range(len(sizes))), rows, (0,) * len(sizes), ("x",) * len(sizes), str)
 
 
-def test_every_epoch_deals_every_file_to_exactly_one_worker_in_a_new_order() -> None:
-    deals = [[deal(10, w, 3, epoch=e, seed=7) for w in range(3)] for e in range(4)]
+def test_every_file_goes_to_one_worker_for_the_run_and_the_reading_order_changes_every_epoch() -> None:
+    deals = [[deal(10, w, 3, epoch=e, seed=7) for w in range(3)] for e in range(5)]
     for workers in deals:
         assert sorted(np.concatenate(workers).tolist()) == list(range(10))
         assert sorted(len(files) for files in workers) == [3, 3, 4]
-    assert len({tuple(workers[0]) for workers in deals}) == 4  # worker 0's files change every epoch
+        assert [sorted(files.tolist()) for files in workers] == [sorted(files.tolist()) for files in deals[0]]
+    assert len({tuple(workers[2]) for workers in deals}) > 2  # worker 2 reads its files in new orders
     np.testing.assert_array_equal(deal(10, 1, 3, epoch=2, seed=7), deals[2][1])  # a pure function of its inputs
-    assert not np.array_equal(deal(10, 0, 3, epoch=0, seed=8), deals[0][0])
+    assert sorted(deal(10, 0, 3, seed=8).tolist()) != sorted(deals[0][0].tolist())  # the seed picks the deal
+    assert sorted(deal(10, 0, 2, seed=7).tolist()) != sorted(deals[0][0].tolist())  # and so does the worker count
 
 
 def test_all_workers_take_the_steps_the_smallest_share_fills_and_the_rest_is_counted_as_dropped() -> None:

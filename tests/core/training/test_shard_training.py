@@ -92,7 +92,6 @@ def test_train_names_a_corrupt_shard_and_refuses_file_input_for_a_csv(tmp_path, 
     assert result.exit_code == 2 and "Error: --shard_input file reads sharded corpora only" in result.output
 
 
-@pytest.mark.slow  # about 60 s on this shared 2-core machine: two TensorFlow processes and their collectives
 def test_two_worker_processes_each_stream_their_own_shards(tmp_path, pm) -> None:
     """`auto` reads by file under 2 workers: 4 shards of 2, 2 steps of 2 per worker, the workers in step."""
     corpus = shard_corpus(tmp_path, 8, 4, pm)
