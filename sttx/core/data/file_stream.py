@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from sttx.core.contract.errors import DataError
+from sttx.core.contract.errors import DataError, UsageError
 from sttx.core.data.batching import planned_batches
 from sttx.core.data.bucketing import length_keys
 from sttx.core.data.file_input import EpochDeal, FileSet, check_division, deal_epoch
@@ -65,6 +65,11 @@ class ByFileEpochs:
         self._deals: dict[int, EpochDeal] = {}
         self._reading: tuple[str, ...] = ()
         check_division(len(fileset), workers, ", ".join(dict.fromkeys(fileset.sources)))
+        first = self.deal(0)  # the deal is the same every epoch: so are the counts
+        if not first.steps:
+            raise UsageError(f"--shard_input file: a worker holds {int(first.counts.min())} usable sample(s), fewer "
+                             f"than one step's {first.per_step} (--train_batch_size x its replicas); use fewer "
+                             "workers, a smaller batch, or --shard_input sample")
 
     @property
     def layout(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sttx.core.contract.errors import DataError
+from sttx.core.contract.errors import DataError, UsageError
 from sttx.core.contract.samples import Sample
 from sttx.core.data.alphabet import load_alphabet
 from sttx.core.data.collections import read_collection
@@ -77,6 +77,8 @@ def test_two_workers_read_disjoint_files_and_take_equal_steps(corpus, pm) -> Non
         assert read(pipeline, epoch, 1, skip=2) == streams[1][2:]  # a resume skips exactly
     assert len(set(orders)) > 1  # but reads them in another order
     assert "read by shard file: 2 workers x 2 file(s)" in pipeline.describe()
+    with pytest.raises(UsageError, match="a worker holds 8 usable sample\\(s\\), fewer than one step's 10"):
+        by_file(corpus, pm, workers=2, batch=10)
 
 
 def features_by_id(batches: Any) -> dict[str, list[np.ndarray]]:
