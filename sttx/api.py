@@ -39,7 +39,7 @@ from sttx.core.contract.registry import (
     SampleFormat,
     SampleFormatRegistry,
 )
-from sttx.core.contract.samples import AudioInfo, AudioSource, Sample, SampleRef
+from sttx.core.contract.samples import AudioInfo, AudioSource, FileLayout, Sample, SampleRef
 from sttx.core.data.alphabet import Alphabet, AlphabetError, UTF8Alphabet, load_alphabet
 from sttx.core.data.audio import AudioError, read_audio, write_audio
 from sttx.core.data.sources import BytesAudio, FileAudio
@@ -69,6 +69,7 @@ __all__ = [
     "Exporter",
     "ExporterRegistry",
     "FileAudio",
+    "FileLayout",
     "FileListType",
     "FrontEnd",
     "GrammarError",

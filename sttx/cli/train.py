@@ -14,6 +14,7 @@ from sttx import hookimpl
 from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
 from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
+from sttx.core.data.file_input import SHARD_INPUT
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
@@ -103,6 +104,10 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
      "other workers before the run fails (0: TensorFlow's health checks only)."),
     ("--data_service", "", click.STRING, "grpc://HOST:PORT of a tf.data service dispatcher (sttx data serve) that "
      "reads a sharded corpus, decodes it and computes the features (no --augment)."),
+    ("--shard_input", "auto", click.Choice(SHARD_INPUT), "How training reads shard indexes (.shards.json): file "
+     "(each worker streams only its own shard files, in a new order every epoch) or sample (batches planned over "
+     "the whole set, as on one device); auto: file when every --train_files entry is a shard index and several "
+     "workers train."),
 )
 #: boolean flags: bare, with a value, or absl's --noflag
 BOOLEANS: tuple[tuple[str, bool, str], ...] = (

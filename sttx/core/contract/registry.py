@@ -18,7 +18,7 @@ from sttx.core.contract.grammar import NAME_RE, AugmentationSpec, ParamDecl, par
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sttx.core.contract.samples import SampleRef
+    from sttx.core.contract.samples import FileLayout, SampleRef
 
 T = TypeVar("T")
 _LOCALE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -120,12 +120,15 @@ class SampleFormat:
 
     :param read: ``read(path) -> Iterator[SampleRef]``: lightweight rows whose ``load()`` decodes the audio
     :param write: ``write(samples, path, **options)``, or None for read-only formats
+    :param layout: ``layout(path) -> FileLayout`` for formats whose samples live in files read front to back
+        (sharded corpora): training can then give each worker its own files (``--shard_input file``)
     """
 
     extensions: tuple[str, ...]
     read: Callable[[Path], Iterator[SampleRef]]
     write: Callable[..., Any] | None = None
     description: str = ""
+    layout: Callable[[Path], FileLayout] | None = None
 
 
 class Registry(Generic[T]):

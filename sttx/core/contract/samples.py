@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
@@ -84,3 +85,23 @@ class SampleRef:
     def where(self) -> str:
         """The row for messages: its origin when known, else its id."""
         return self.origin or self.id
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class FileLayout:
+    """A collection whose samples live in data files read front to back (a sharded corpus).
+
+    Training's by-file input (``--shard_input file``) deals the files among the workers and streams each worker's
+    own; the format says here what its files are and how to read them.
+
+    :param files: the data files (absolute or relative to the working directory), in the collection's order
+    :param rows: per file, the rows it holds as positions in the ``read`` order of the collection, in record order
+    :param sizes: per file, its size in bytes as written (another size means a truncated or replaced file)
+    :param records: ``records(path)``, ``path`` a scalar string tensor: a ``tf.data.Dataset`` of the encoded audio
+        file (a scalar string: WAV, FLAC...) of each record, in record order
+    """
+
+    files: tuple[str, ...]
+    rows: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    records: Callable[[Any], Any]

@@ -147,7 +147,7 @@ class EpochDatasets:
             plan = plan.share(part, parts)
             elements = self._elements(plan, epoch).cache(cache.prepare(epoch, self._fingerprint(plan)))
         width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
-        dataset = planned_batches(self._post_cache(elements, epoch, plan.count), width, keep_empty=parts > 1)
+        dataset = planned_batches(self.augment_features(elements, epoch, plan.count), width, keep_empty=parts > 1)
         if self.cache is not None:
             buffer = int(self.settings["shuffle_buffer"])
             if self.shuffles and buffer > 1:
@@ -180,16 +180,29 @@ class EpochDatasets:
         """One element per planned sample: decode, augment and MFCC in a parallel, order-keeping map."""
         import tensorflow as tf
 
+        return self.featurize(tf.data.Dataset.from_tensor_slices(plan.filled()), epoch, plan.count)
+
+    def featurize(self, source: Any, epoch: int, count: int, *, encoded: bool = False) -> Any:
+        """Decode, augment (sample, signal and spectrogram domains) and compute the features of every element of
+        ``source`` (dicts of ``index``, ``copy``, ``position``; with ``encoded``, also ``audio``: the encoded file
+        read from a shard, decoded instead of the ref's source) in a parallel, order-keeping map. ``count`` is the
+        epoch's element count (the augmentation clock's denominator)."""
+        import tensorflow as tf
+
         stages = self._stages()
-        count, rate = plan.count, int(self.settings["sample_rate"])
+        rate = int(self.settings["sample_rate"])
         front_end, width = self.front_end, self.front_end.n_features
-        source = tf.data.Dataset.from_tensor_slices(plan.filled())
+        outputs = [tf.float32, tf.int32, tf.string, tf.bool]
 
         def features(element: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+            element = dict(element)
+            encoded_audio = element.pop("audio", None)
             where = [element["index"], element["copy"], element["position"], count, epoch]
-            audio, labels, sample_id, keep = tf.numpy_function(
-                stages.decode, where, [tf.float32, tf.int32, tf.string, tf.bool], name="decode"
-            )
+            if encoded:
+                decoded = tf.numpy_function(stages.decode_bytes, [encoded_audio, *where], outputs, name="decode")
+            else:
+                decoded = tf.numpy_function(stages.decode, where, outputs, name="decode")
+            audio, labels, sample_id, keep = decoded
             spec = front_end_spectrogram(tf.ensure_shape(audio, [None]), front_end, rate)
             if stages.chains["spectrogram"]:
                 spec, keep = _numpy_stage(stages, "spectrogram", spec, where, keep)
@@ -201,7 +214,7 @@ class EpochDatasets:
         calls = self.settings["num_parallel_calls"] or tf.data.AUTOTUNE
         return source.map(features, num_parallel_calls=calls, deterministic=True)
 
-    def _post_cache(self, dataset: Any, epoch: int, count: int) -> Any:
+    def augment_features(self, dataset: Any, epoch: int, count: int) -> Any:
         """Feature-domain augmentations (after the cache, so they stay fresh every epoch)."""
         import tensorflow as tf
 

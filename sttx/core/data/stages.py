@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -77,14 +77,30 @@ class Stages:
 
     def decode(self, index: Any, copy: Any, position: Any, count: Any, epoch: Any) -> tuple[Any, ...]:
         """Load, resample and augment (sample then signal domain): ``(audio, labels, id, keep)``."""
-        index, copy, position, count, epoch = int(index), int(copy), int(position), int(count), int(epoch)
+        index = int(index)
         if index < 0:  # a filler closing a short batch
             return _EMPTY_AUDIO, _NO_LABELS, b"", False
+        ref = self.refs[index]
+        return self._decoded(lambda: ref.load(target_rate=self.sample_rate).audio, index, copy, position, count, epoch)
+
+    def decode_bytes(self, data: Any, index: Any, copy: Any, position: Any, count: Any, epoch: Any) -> tuple[Any, ...]:
+        """As ``decode``, with the audio decoded from ``data`` (the encoded file a shard record holds)."""
+        from sttx.core.data.sources import BytesAudio
+
+        index = int(index)
+        name = str(self.refs[index].id)
+        return self._decoded(lambda: BytesAudio(bytes(data)).read(self.sample_rate, name), index, copy, position,
+                             count, epoch)
+
+    def _decoded(self, load: Callable[[], Any], index: int, copy: Any, position: Any, count: Any,
+                 epoch: Any) -> tuple[Any, ...]:
+        """Run ``load``, then the sample and signal chains and the CTC check (when it belongs here)."""
+        copy, position, count, epoch = int(copy), int(position), int(count), int(epoch)
         ref = self.refs[index]
         labels = self.labels[index]
         sample_id = str(ref.id).encode("utf-8")
         try:
-            audio = np.asarray(ref.load(target_rate=self.sample_rate).audio, dtype=np.float32).reshape(-1)
+            audio = np.asarray(load(), dtype=np.float32).reshape(-1)
         except _audio_error() as error:
             self.rejects.add(str(ref.id), UNREADABLE, str(error))
             return _EMPTY_AUDIO, labels, sample_id, False

@@ -9,6 +9,7 @@ import attrs
 
 from sttx.core.contract.decoding import settings_of
 from sttx.core.contract.errors import UsageError
+from sttx.core.data.file_input import SHARD_INPUT
 from sttx.core.training.checkpoint_dirs import check_dir_flags
 from sttx.core.training.distribution import STRATEGIES
 from sttx.core.training.lr_schedule import SCHEDULES
@@ -135,6 +136,7 @@ class TrainConfig:
     inter_op_parallelism_threads: int = attrs.field(default=0, validator=_non_negative)
     intra_op_parallelism_threads: int = attrs.field(default=0, validator=_non_negative)
     data_service: str = ""
+    shard_input: str = attrs.field(default="auto", validator=attrs.validators.in_(SHARD_INPUT))
     use_allow_growth: bool = True
     train_cudnn: bool = False
     # reporting

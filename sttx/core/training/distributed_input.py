@@ -1,4 +1,5 @@
-"""The training input under a strategy: every replica its share of each planned global batch, and resume positions.
+"""The training input under a strategy: every replica its share of each planned global batch (or, read by file,
+every worker its own shard files), and resume positions.
 
 The pipeline plans *global* batches (per-replica batch x replicas, length-bucketed over the whole set) and each
 replica takes a contiguous slice of every one (``EpochDatasets.for_epoch(share=...)``). With several workers each
@@ -21,10 +22,18 @@ def epoch_batches(pipeline: Any, strategy: Any, epoch: int, skip: int) -> Any:
     import tensorflow as tf
 
     replicas = strategy.num_replicas_in_sync
+    by_file = getattr(pipeline, "by_file", False)
     if replicas == 1:
-        return iter(pipeline.for_epoch(epoch, skip_batches=skip))
+        return iter(pipeline.for_worker(epoch, skip) if by_file else pipeline.for_epoch(epoch, skip_batches=skip))
 
     def per_worker(context: Any) -> Any:
+        if by_file:  # this worker's own shard files, its replicas taking consecutive batches
+            if context.num_input_pipelines != pipeline.workers:
+                from sttx.core.contract.errors import UsageError
+
+                raise UsageError(f"--shard_input file: the input was dealt to {pipeline.workers} workers, the strategy "
+                                 f"has {context.num_input_pipelines} input pipelines")
+            return pipeline.for_worker(epoch, skip, context.input_pipeline_id)
         local = replicas // context.num_input_pipelines
         first = context.input_pipeline_id * local
         shares = [pipeline.for_epoch(epoch, skip_batches=skip, share=(first + i, replicas)) for i in range(local)]
@@ -82,3 +91,50 @@ def continue_epoch(state: Any, pipeline: Any, replicas: int, per_replica: int) -
             f"{state.step_in_epoch}); the batches differ from an uninterrupted run's from here on")
     state.step_in_epoch, state.samples_in_epoch, state.global_batch = skip, samples, global_batch
     return note
+
+
+def resume_position(state: Any, data: Any, replicas: int, per_replica: int) -> str:
+    """Where a resumed run continues its epoch (``data`` a RunData): a by-file stream saved with another layout
+    starts its epoch over, planned batches saved at another global batch continue from the same sample."""
+    return (restart_by_file(state, data.layout, replicas * per_replica) or
+            continue_epoch(state, data.train, replicas, per_replica))
+
+
+def restart_by_file(state: Any, layout: str, global_batch: int) -> str:
+    """A checkpoint saved mid-epoch with another by-file stream (another worker count or global batch, or a switch
+    between --shard_input file and sample): the epoch starts over from its first step, as a stream read by file
+    cannot be positioned in another stream. Returns the line that says so ("" when the epoch just continues)."""
+    saved = state.input_layout or "sample"
+    if not state.step_in_epoch or "file" not in saved + layout:
+        return ""
+    if saved == layout and state.global_batch in (0, global_batch):
+        return ""
+    note = (f"The checkpoint stopped at step {state.step_in_epoch} of epoch {state.epoch + 1} reading "
+            f"{_layout_text(saved)} at a global batch of {state.global_batch}; this run reads {_layout_text(layout)} "
+            f"at {global_batch}: epoch {state.epoch + 1} starts over from its first step")
+    state.step_in_epoch, state.samples_in_epoch, state.epoch_loss_sum, state.epoch_steps = 0, 0, 0.0, 0
+    state.global_batch, state.input_layout = global_batch, layout
+    return note
+
+
+def _layout_text(layout: str) -> str:
+    """``file/2`` -> ``shard files on 2 workers``."""
+    if layout.startswith("file/"):
+        workers = int(layout.split("/", 1)[1])
+        return f"shard files on {workers} worker{'s' if workers > 1 else ''}"
+    return "planned batches (--shard_input sample)"
+
+
+def run_steps(pipeline: Any, epochs: int, batches: int) -> int:
+    """Training steps of the whole run (by file, the step count changes a little from epoch to epoch)."""
+    return pipeline.run_batches(epochs) if getattr(pipeline, "by_file", False) else epochs * batches
+
+
+def read_failure(pipeline: Any, error: Exception) -> Exception:
+    """The one-line error of a failed read of the training input (a corrupt shard: its file)."""
+    explain = getattr(pipeline, "read_error", None)
+    if explain is not None:
+        return explain(error)
+    from sttx.core.contract.errors import DataError
+
+    return DataError(f"reading the training input failed: {str(error).strip().splitlines()[0][:200]}")

@@ -19,7 +19,7 @@ import attrs
 
 from sttx.core.contract.errors import SttxError
 from sttx.core.training import checkpoints, run_setup
-from sttx.core.training.distributed_input import continue_epoch
+from sttx.core.training.distributed_input import resume_position, run_steps
 from sttx.core.training.lr_schedule import LearningRateSchedule
 from sttx.core.training.progress import Bar, Echo, EpochMeter, Summaries, default_echo, epoch_line
 from sttx.core.training.run_setup import (
@@ -59,7 +59,7 @@ class Trainer:
         self.architecture = registries.models.get(self.config.model)
         self.alphabet = resolve_alphabet(self.config)
         self.data: RunData = load_data(self.config, registries, self.alphabet, replicas=self.replicas,
-                                       chief=self.role.chief)
+                                       chief=self.role.chief, workers=self.role.workers)
         self.model, self.optimizer, _ = build_model_and_optimizer(self.config, registries, self.alphabet,
                                                                   self.strategy)
         self.variables = checkpoints.tracked_variables(self.model, self.optimizer)
@@ -72,9 +72,9 @@ class Trainer:
         self.last_save = time.monotonic()
         self._step: Any = None
         self._eval_step: Any = None
-        self.schedule = LearningRateSchedule(self.config.lr_schedule, self.config.epochs * self.data.train_batches,
-                                             self.config.warmup_steps, self.config.lr_final_ratio,
-                                             self.config.lr_hold_ratio)
+        steps = run_steps(self.data.train, self.config.epochs, self.data.train_batches)
+        self.schedule = LearningRateSchedule(self.config.lr_schedule, steps, self.config.warmup_steps,
+                                             self.config.lr_final_ratio, self.config.lr_hold_ratio)
 
     # -- checkpoints -------------------------------------------------------------------------------------------
     def model_config(self) -> dict[str, Any]:
@@ -131,9 +131,8 @@ class Trainer:
             self.state.base_learning_rate = c.learning_rate
         elif self.state.base_learning_rate is None:  # a checkpoint of a constant-rate run from before schedules
             self.state.base_learning_rate = self.learning_rate
-        moved = ""  # a checkpoint trained at another global batch continues from the same sample position
-        if loaded.resumed and self.data.train is not None:
-            moved = continue_epoch(self.state, self.data.train, self.replicas, self.config.train_batch_size)
+        moved = resume_position(self.state, self.data, self.replicas, self.config.train_batch_size) if (
+            loaded.resumed and self.data.train is not None) else ""
         where = (f"epoch {self.state.epoch + 1}, step {self.state.step_in_epoch}" if loaded.resumed else "a new run")
         self.echo(f"Loaded {path} (global step {self.state.global_step}); continuing at {where}")
         for note in (moved, *loaded.notes) if moved else loaded.notes:
@@ -185,6 +184,7 @@ class Trainer:
     def epochs(self) -> tuple[Any, bool]:
         """Run epochs from the restored position; returns the last dev evaluation and whether it stopped early."""
         self.state.global_batch = self.config.train_batch_size * self.replicas
+        self.state.input_layout = self.data.layout
         dev = None
         if self.state.epoch > 0 and self.state.epoch >= self.config.epochs:
             # DeepSpeech trained --epochs more on every restart; exact resume needs it to count the whole run
@@ -217,9 +217,9 @@ class Trainer:
 
         s = self.state
         meter = EpochMeter(loss_sum=s.epoch_loss_sum, steps=s.epoch_steps)
-        bar = Bar(epoch + 1, self.data.train_batches, s.step_in_epoch, self.config.show_progressbar)
-        batches = inputs.epoch_batches(self.data.train, self.strategy, epoch, s.step_in_epoch)
         sizes = self.data.train.plan(epoch).sizes
+        bar = Bar(epoch + 1, len(sizes), s.step_in_epoch, self.config.show_progressbar)
+        batches = inputs.epoch_batches(self.data.train, self.strategy, epoch, s.step_in_epoch)
         if self._step is None:
             from sttx.core.training.train_step import make_train_step
 
@@ -228,7 +228,10 @@ class Trainer:
         try:
             while True:
                 before = time.perf_counter()
-                batch = next(batches, None)
+                try:
+                    batch = next(batches, None)
+                except tf.errors.DataLossError as error:  # a corrupt shard record
+                    raise inputs.read_failure(self.data.train, error) from None
                 fetched = time.perf_counter()
                 if batch is None:
                     break

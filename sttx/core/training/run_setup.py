@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 
+from sttx.core.contract.errors import UsageError
 from sttx.core.data.rejects import RejectLog
 from sttx.core.training.checkpoints import CheckpointMismatchError
 
@@ -25,6 +27,8 @@ class RunData:
     dev: dict[str, Any]
     test: dict[str, Any]
     rejects: RejectLog
+    #: how the training set is read: ``sample`` (planned batches) or ``file/W`` (W workers, each its own files)
+    layout: str = "sample"
 
 
 def resolve_alphabet(config: Any) -> Any:
@@ -77,29 +81,69 @@ def _pipeline(refs: Any, alphabet: Any, config: Any, rejects: RejectLog, *, trai
     )
 
 
-def load_data(config: Any, registries: Any, alphabet: Any, *, replicas: int = 1, chief: bool = True) -> RunData:
+def load_data(config: Any, registries: Any, alphabet: Any, *, replicas: int = 1, chief: bool = True,
+              workers: int = 1) -> RunData:
     """Read the collections and build their pipelines (dev and test one per file, as DeepSpeech reports them).
 
-    Training batches are planned global: --train_batch_size per replica times ``replicas``. Only the chief
-    writes rejects.csv.
+    Training batches are planned global: --train_batch_size per replica times ``replicas``; or, read by file
+    (--shard_input), each of the ``workers`` input pipelines streams its own shard files. Only the chief writes
+    rejects.csv.
     """
-    from sttx.core.data.collections import read_collection, read_collections
+    from sttx.core.data.collections import read_collection
 
     formats = registries.sample_formats
     architecture = registries.models.get(config.model)
     path = Path(config.save_dir) / "rejects.csv" if config.save_dir and config.train_files and chief else None
     rejects = RejectLog(path)
-    train, batches, count = None, 0, 0
+    train, batches, count, layout = None, 0, 0, "sample"
     if config.train_files:
-        refs = read_collections(config.train_files, formats)
-        train = _pipeline(refs, alphabet, config, rejects, train=True, which="train", architecture=architecture,
-                          replicas=replicas)
+        train = _train_pipeline(config, formats, alphabet, rejects, architecture, replicas=replicas, workers=workers)
+        layout = getattr(train, "layout", "sample")
         batches, count = train.batches_per_epoch(), len(train.ordered)
     dev = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="dev",
                            architecture=architecture) for name in config.dev_files}
     test = {name: _pipeline(read_collection(name, formats), alphabet, config, rejects, train=False, which="test",
                             architecture=architecture) for name in config.test_files}
-    return RunData(train, batches, count, dev, test, rejects)
+    return RunData(train, batches, count, dev, test, rejects, layout)
+
+
+def _train_pipeline(config: Any, formats: Any, alphabet: Any, rejects: RejectLog, architecture: Any, *,
+                    replicas: int, workers: int) -> Any:
+    """The training pipeline: planned global batches, or by file (sttx.core.data.file_stream)."""
+    from sttx.core.data.collections import read_collection
+
+    parts = [(name, read_collection(name, formats)) for name in config.train_files]
+    refs = [ref for _, rows in parts for ref in rows]
+    layouts = [formats.for_path(name)[1].layout for name, _ in parts]
+    if input_mode(config, all(layout is not None for layout in layouts), workers) == "sample":
+        return _pipeline(refs, alphabet, config, rejects, train=True, which="train", architecture=architecture,
+                         replicas=replicas)
+    from sttx.core.data.file_input import combine
+    from sttx.core.data.file_stream import ByFileEpochs
+
+    firsts = np.cumsum([0, *(len(rows) for _, rows in parts)])
+    fileset = combine([(name, make(Path(name)), int(first))
+                       for (name, _), make, first in zip(parts, layouts, firsts, strict=False)])
+    base = _pipeline(refs, alphabet, config, rejects, train=True, which="train", architecture=architecture)
+    return ByFileEpochs(base, fileset, workers=workers, local=replicas // max(1, workers))
+
+
+def input_mode(config: Any, all_sharded: bool, workers: int) -> str:
+    """``file`` or ``sample`` for --shard_input (auto: file when every training collection is sharded, several
+    workers read it, and no option that needs the whole set's batch plan is set)."""
+    options = (("--feature_cache", config.feature_cache), ("--data_service", getattr(config, "data_service", "")),
+               ("--limit_train", config.limit_train), ("--reverse_train", config.reverse_train))
+    planned = [flag for flag, value in options if value]
+    mode = config.shard_input
+    if mode == "auto":
+        return "file" if all_sharded and workers > 1 and not planned else "sample"
+    if mode == "file" and not all_sharded:
+        raise UsageError("--shard_input file reads sharded corpora only: every --train_files entry must be a shard "
+                         "index (sttx data convert SRC... X.shards.json --shards N)")
+    if mode == "file" and planned:
+        raise UsageError(f"--shard_input file streams shard files front to back; {', '.join(planned)} need(s) the "
+                         "batch plan of --shard_input sample")
+    return mode
 
 
 def build_model_and_optimizer(config: Any, registries: Any, alphabet: Any,
@@ -145,6 +189,8 @@ def describe_run(config: Any, model: Any, data: RunData, strategy: Any) -> str:
         return str(sum(len(p.ordered) for p in sets.values())) + " samples" if sets else "none"
 
     train = f"{data.train_count} samples in {data.train_batches} batches" if data.train is not None else "none"
+    if getattr(data.train, "by_file", False):
+        train += f" ({data.train.describe()})"
     size = f"n_hidden {config.n_hidden}" if config.model == "deepspeech" else f"size {config.model_size or 'default'}"
     return (f"sttx train: {config.model} model, {model.count_params():,} parameters ({size}); "
             f"train {train}, dev {sizes(data.dev)}, test {sizes(data.test)}; "

@@ -26,6 +26,8 @@ class LoopState:
     #: samples per step (per replica x replicas) and samples planned so far in the epoch (0: older checkpoints)
     global_batch: int = 0
     samples_in_epoch: int = 0
+    #: how the training set was read: ``sample`` or ``file/W`` (by shard file on W workers; "": older checkpoints)
+    input_layout: str = ""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoopState:

@@ -4,7 +4,8 @@
 index. The index lists the shards and, per sample, its shard, record offset, duration and transcript, so that a
 collection is read without opening a shard (length-sorted batch plans need every duration up front) and every
 sample is read by one seek (each worker of a multi-worker run decodes only its replicas' share). The shards are
-plain TFRecord files of tf.train.Example, so tf.data reads them too (sttx.plugins.formats.shard_stream).
+plain TFRecord files of tf.train.Example, so tf.data reads them too (sttx.plugins.formats.shard_stream), and
+training can give each worker its own shard files instead (``sttx train --shard_input file``).
 """
 
 from __future__ import annotations
@@ -159,4 +160,12 @@ def read_shards(path: Path) -> Iterator[SampleRef]:
 def register_sample_formats(register: SampleFormatRegistry) -> None:
     """TFRecord shards behind a JSON index (.shards.json)."""
     register.add("shards", SampleFormat(extensions=(EXTENSION,), read=read_shards, write=write_shards,
-                                        description="TFRecord shards + index (sttx data convert --shards N)"))
+                                        description="TFRecord shards + index (sttx data convert --shards N)",
+                                        layout=_layout))
+
+
+def _layout(path: Path) -> Any:
+    """The shard files of an index for by-file training input (sttx.plugins.formats.shard_stream.file_layout)."""
+    from sttx.plugins.formats.shard_stream import file_layout
+
+    return file_layout(path)
