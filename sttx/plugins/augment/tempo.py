@@ -50,7 +50,8 @@ class Tempo(Augmentation):
         if float(params["max_time"]) > 0:
             size = tf.minimum(size, int(float(params["max_time"]) * FRAMES_PER_MS))
         size = tf.maximum(tf.maximum(size, 1), tf.cast(context.label_length, tf.int32))
-        return graph_resize(data, size, axis=0)
+        # a clip shorter than one window has no frames to resize (the CTC check drops it later)
+        return tf.cond(tf.shape(data)[0] > 0, lambda: graph_resize(data, size, axis=0), lambda: data)
 
 
 @hookimpl

@@ -1,0 +1,125 @@
+"""graph_apply given the same params gives what the numpy apply gives (imports TensorFlow; a few seconds)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sttx.core.contract.graph_augmentation import GraphContext
+from sttx.core.contract.registry import AugmentationRegistry
+from sttx.plugins.augment._dsp import fit_sizes
+from tests.plugins.augment.conftest import RATE, context, speechlike
+
+tf = pytest.importorskip("tensorflow", reason="graph augmentations are TensorFlow code")
+
+GRAPH = GraphContext(sample_rate=RATE, clock=0.5)
+SPEC = (np.random.default_rng(1).random((40, 257)) + 0.1).astype(np.float32)
+MFCC = (np.random.default_rng(2).standard_normal((40, 26)) * 10).astype(np.float32)
+
+
+def both(registry: AugmentationRegistry, text: str, data: np.ndarray, params: dict[str, Any],
+         graph_params: dict[str, Any] | None = None, seed: int = 0, label_length: int = 0) -> tuple[Any, Any]:
+    """(numpy apply, graph apply) of ``text`` on ``data`` with the same drawn params."""
+    augmentation = registry.parse(text)
+    expected = augmentation.apply(data, params, context(seed, label_length=label_length))
+    graph = GraphContext(sample_rate=RATE, clock=0.5, label_length=label_length)
+    got = augmentation.graph_apply(tf.constant(data), graph_params or params, graph).numpy()
+    return expected, got
+
+
+def interval_params(sizes: list[Any], length: int, units: float, seed: int) -> dict[str, Any]:
+    """Graph params placing the intervals where the numpy apply seeded ``seed`` places them.
+
+    The numpy apply draws ``integers(0, free+1)`` per interval; the graph maps a share ``w`` to ``floor(w*(free+1))``,
+    so the centre of each drawn cut's slot gives the same cut.
+    """
+    fitted = fit_sizes([int(size * units) for size in sizes], length)
+    free = length - sum(fitted) - (len(fitted) - 1)
+    cuts = np.random.default_rng(seed).integers(0, free + 1, size=len(fitted)) if fitted and free >= 0 else []
+    where = np.full(len(sizes), 0.99)
+    where[: len(cuts)] = (np.asarray(cuts) + 0.5) / (free + 1)
+    dtype = tf.int32 if isinstance(sizes[0], int) else tf.float32
+    return {"n": tf.constant(len(sizes)), "size": tf.constant(sizes, dtype), "where": tf.constant(where)}
+
+
+@pytest.mark.parametrize(("sizes", "seed"), [([5, 2, 9], 0), ([1], 3), ([200, 200], 4), ([40, 40, 40], 5)])
+def test_frequency_mask(registry: AugmentationRegistry, sizes: list[int], seed: int) -> None:
+    params = {"n": len(sizes), "size": sizes}
+    expected, got = both(registry, "frequency_mask", SPEC, params, interval_params(sizes, 257, 1.0, seed), seed)
+    assert (got == 0).any()
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("domain", "data", "units"), [("features", MFCC, 1 / 20), ("spectrogram", SPEC, 1 / 20),
+                                                       ("signal", speechlike(0.5), RATE / 1000)])
+def test_time_mask(registry: AugmentationRegistry, domain: str, data: np.ndarray, units: float) -> None:
+    sizes = [60.0, 30.0, 100.0]
+    params = {"domain": domain, "n": 3, "size": sizes}
+    graph = interval_params(sizes, len(data), units, seed=7)
+    expected, got = both(registry, f"time_mask[domain={domain}]", data, params, graph, seed=7)
+    assert (got == 0).sum() >= (9 if domain != "signal" else 3000)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_gaps(registry: AugmentationRegistry) -> None:
+    audio = speechlike(1.0)
+    sizes = [50.0, 125.0]
+    expected, got = both(registry, "gaps", audio, {"n": 2, "size": sizes},
+                         interval_params(sizes, len(audio), RATE / 1000, seed=2), seed=2)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dbfs", [-10.0, 3.0103, 12.0])
+def test_volume(registry: AugmentationRegistry, dbfs: float) -> None:
+    expected, got = both(registry, "volume", speechlike(0.5), {"dbfs": dbfs})
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    silence = np.zeros(100, np.float32)
+    np.testing.assert_array_equal(both(registry, "volume", silence, {"dbfs": dbfs})[1], silence)
+
+
+@pytest.mark.parametrize("factor", [0.75, 1.25, 1.5])
+def test_pitch(registry: AugmentationRegistry, factor: float) -> None:
+    expected, got = both(registry, "pitch", SPEC, {"pitch": factor})
+    assert got.shape == SPEC.shape
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("factor", "max_time", "label_length"), [(0.75, -1.0, 0), (1.25, -1.0, 0),
+                                                                  (1.0, 500.0, 0), (4.0, -1.0, 30)])
+def test_tempo(registry: AugmentationRegistry, factor: float, max_time: float, label_length: int) -> None:
+    params = {"factor": factor, "max_time": max_time}
+    expected, got = both(registry, "tempo", SPEC, params, label_length=label_length)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("delay", "decay"), [(20.0, 10.0), (2.0, 1.0), (150.0, 30.0)])
+def test_reverb(registry: AugmentationRegistry, delay: float, decay: float) -> None:
+    expected, got = both(registry, "reverb", speechlike(0.5), {"delay": delay, "decay": decay})
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def noise_params(key: str, value: float) -> dict[str, Any]:
+    return {key: value, "seed": tf.constant([3, 4], tf.int64)}
+
+
+def test_dropout_zeroes_the_share_it_says(registry: AugmentationRegistry) -> None:
+    for rate, share in ((0.0, 0.0), (1.0, 1.0)):
+        expected, got = both(registry, "dropout", SPEC, {"rate": rate}, noise_params("rate", rate))
+        np.testing.assert_array_equal(got, expected)
+        assert (got == 0).mean() == share
+    got = both(registry, "dropout", SPEC, {"rate": 0.3}, noise_params("rate", 0.3))[1]
+    assert (got == 0).mean() == pytest.approx(0.3, abs=0.02)
+    np.testing.assert_array_equal(got[got != 0], SPEC[got != 0])
+
+
+@pytest.mark.parametrize("name", ["add", "multiply"])
+def test_noise_has_the_drawn_spread(registry: AugmentationRegistry, name: str) -> None:
+    expected, got = both(registry, name, MFCC, {"stddev": 0.0}, noise_params("stddev", 0.0))
+    np.testing.assert_array_equal(got, expected)
+    got = both(registry, name, MFCC, {"stddev": 2.0}, noise_params("stddev", 2.0))[1]
+    noise = got - MFCC if name == "add" else got / MFCC - 1.0
+    assert noise.mean() == pytest.approx(0.0, abs=0.15)
+    assert noise.std() == pytest.approx(2.0, rel=0.05)
