@@ -103,5 +103,5 @@ def test_builtins_that_run_in_graph(pm) -> None:
     registry = pm.registries().augmentations
     capable = {name for name in registry.names() if registry.get(name).graph_capable()}
     assert {"frequency_mask", "time_mask", "dropout", "add", "multiply", "volume", "gaps", "pitch", "tempo",
-            "reverb"} <= capable
+            "reverb", "warp"} <= capable
     assert not capable & {"codec"}

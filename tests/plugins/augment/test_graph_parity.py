@@ -123,3 +123,31 @@ def test_noise_has_the_drawn_spread(registry: AugmentationRegistry, name: str) -
     noise = got - MFCC if name == "add" else got / MFCC - 1.0
     assert noise.mean() == pytest.approx(0.0, abs=0.15)
     assert noise.std() == pytest.approx(2.0, rel=0.05)
+
+
+@pytest.mark.parametrize(("num_t", "num_f", "warp_t", "warp_f"), [(1, 1, 0.1, 0.0), (3, 2, 0.2, 0.1), (2, 4, 0.0, 0.3)])
+def test_warp_with_the_numpy_control_flows(registry: AugmentationRegistry, num_t: int, num_f: int, warp_t: float,
+                                           warp_f: float) -> None:
+    from sttx.plugins.augment._graph_warp import warp_with_grids
+
+    params = {"num_t": num_t, "num_f": num_f, "warp_t": warp_t, "warp_f": warp_f}
+    expected = registry.parse("warp").apply(SPEC, params, context(11))
+    rng = np.random.default_rng(11)  # replay the apply's draws: the time grid, then the frequency grid
+    grids = []
+    for strength, size, count in ((warp_t, 40, num_t), (warp_f, 257, num_f)):
+        std = strength * size / (2 * (count + 1))
+        grids.append(np.pad(rng.normal(0.0, std, size=(num_t, num_f)), 1) if std > 0 else np.zeros((num_t + 2,
+                                                                                                      num_f + 2)))
+    got = warp_with_grids(tf.constant(SPEC), tf.constant(grids[0]), tf.constant(grids[1])).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_warp_in_graph_moves_points_but_not_the_first_frame(registry: AugmentationRegistry) -> None:
+    augmentation = registry.parse("warp[warp_t=0.3,warp_f=0.2,num_t=2,num_f=2]")
+    params = augmentation.graph_params(tf.constant([5, 6], tf.int64), 0.5)
+    got = augmentation.graph_apply(tf.constant(SPEC), params, GRAPH).numpy()
+    assert got.shape == SPEC.shape and not np.allclose(got, SPEC)
+    np.testing.assert_allclose(got[0], SPEC[0], atol=1e-6)  # the first frame sits on the zero border of the grid
+    still = registry.parse("warp[warp_t=0,warp_f=0]")
+    np.testing.assert_array_equal(still.graph_apply(tf.constant(SPEC), still.graph_params(tf.constant([1, 1],
+                                  tf.int64), 0.5), GRAPH).numpy(), SPEC)
