@@ -105,3 +105,16 @@ def test_builtins_that_run_in_graph(pm) -> None:
     assert {"frequency_mask", "time_mask", "dropout", "add", "multiply", "volume", "gaps", "pitch", "tempo",
             "reverb", "warp"} <= capable
     assert not capable & {"codec"}
+
+
+def test_sttx_plugins_marks_the_augmentations_that_run_in_graph(pm) -> None:
+    from click.testing import CliRunner
+
+    from sttx.cli import build_cli
+    from sttx.core.contract.plugins import describe_plugins
+
+    rows = {row["name"]: row for row in describe_plugins(pm)}
+    assert rows["sttx.plugins.augment.volume"]["graph_augmentations"] == ["volume"]
+    assert "graph_augmentations" not in rows["sttx.plugins.augment.codec"]
+    output = CliRunner().invoke(build_cli(pm), ["plugins"]).output
+    assert "  augmentations: volume (graph)\n" in output and "  augmentations: codec\n" in output
