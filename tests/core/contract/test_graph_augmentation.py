@@ -103,7 +103,7 @@ def test_builtins_that_run_in_graph(pm) -> None:
     registry = pm.registries().augmentations
     capable = {name for name in registry.names() if registry.get(name).graph_capable()}
     assert {"frequency_mask", "time_mask", "dropout", "add", "multiply", "volume", "gaps", "pitch", "tempo",
-            "reverb", "warp"} <= capable
+            "reverb", "warp", "resample"} <= capable
     assert not capable & {"codec"}
 
 

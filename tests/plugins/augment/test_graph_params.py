@@ -21,6 +21,7 @@ RANGED = [
     "pitch[pitch=0.9:1.2~0.05]",
     "tempo[factor=0.8:1.2~0.1,max_time=900]",
     "reverb[delay=10:50~5,decay=5:15~2]",
+    "resample[rate=4000:8000~500]",
     "warp[num_t=1:3~1,num_f=2,warp_t=0.05:0.2~0.05,warp_f=0:0.1]",
 ]
 

@@ -151,3 +151,16 @@ def test_warp_in_graph_moves_points_but_not_the_first_frame(registry: Augmentati
     still = registry.parse("warp[warp_t=0,warp_f=0]")
     np.testing.assert_array_equal(still.graph_apply(tf.constant(SPEC), still.graph_params(tf.constant([1, 1],
                                   tf.int64), 0.5), GRAPH).numpy(), SPEC)
+
+
+@pytest.mark.parametrize("via", [4000, 8000, 11025, 16000, 22050])
+def test_resample_matches_soxr_to_45_db(registry: AugmentationRegistry, via: int) -> None:
+    noise = (np.random.default_rng(via).standard_normal(RATE) * 0.1).astype(np.float32)
+    for audio in (speechlike(1.0), noise):
+        expected, got = both(registry, "resample", audio, {"rate": via})
+        assert got.shape == audio.shape
+        error = np.sum((got - expected) ** 2) / np.sum(expected**2)
+        assert error < 3e-5, f"{via} Hz: error energy {error:.1e} of the signal's"
+    spectrum = np.abs(np.fft.rfft(got * np.hanning(len(got))))  # a window, so the clip's cut edges do not leak
+    above = np.fft.rfftfreq(len(got), 1 / RATE) > 0.98 * min(via, RATE) / 2
+    assert via >= RATE or spectrum[above].max() < 1e-3 * spectrum.max()
