@@ -118,11 +118,14 @@ def test_volume_on_the_service_moves_only_the_energy_coefficient(shards, service
         assert len(moved) > len(shift) / 2 and moved.mean() < -1.0 and moved.std() < 1e-2
 
 
-def test_the_service_draws_what_the_graph_stages_draw(shards, service, pm) -> None:
+def test_the_service_draws_what_the_graph_stages_draw(tmp_path, shards, service, pm) -> None:
     from sttx.core.contract.clock import clock
+    from sttx.core.data.audio import write_audio
     from sttx.core.data.graph_stages import GraphStages
 
-    augment = ["volume[dbfs=-25:-5]", "pitch[pitch=1~0.2]", "time_mask[domain=features,n=1:3,size=40]"]
+    write_audio(tmp_path / "noise.wav", np.random.default_rng(0).standard_normal(8000) * 0.1, 16000)
+    augment = [f"overlay[source={tmp_path / 'noise.wav'},snr=10~5]", "volume[dbfs=-25:-5]", "pitch[pitch=1~0.2]",
+               "time_mask[domain=features,n=1:3,size=40]"]
     datasets, served = batches(shards, service, pm, augment)
     plan = datasets.plan(0)
     stages = GraphStages(datasets.chains, datasets.front_end, 16000, 4568, 0)
@@ -151,8 +154,8 @@ def test_augmentations_without_a_graph_are_refused_in_one_line(tmp_path, shards,
 
     from sttx.cli import build_cli
 
-    with pytest.raises(UsageError, match=r"^--data_service: codec, resample have no graph implementation"):
-        batches(shards, service, pm, ["codec", "volume", "resample"])
+    with pytest.raises(UsageError, match=r"^--data_service: codec has no graph implementation"):
+        batches(shards, service, pm, ["codec", "volume", "codec[bitrate=8000]"])
     args = ["train", "--train_files", shards, "--checkpoint_dir", str(tmp_path), "--n_hidden", "16", "--epochs", "1",
             "--data_service", service, "--augment", "codec[bitrate=16000]", "--augment", "volume"]
     result = CliRunner().invoke(build_cli(pm), args)
@@ -160,3 +163,11 @@ def test_augmentations_without_a_graph_are_refused_in_one_line(tmp_path, shards,
     message = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert message == ["Error: --data_service: codec has no graph implementation (it runs in Python); run it "
                        "without --data_service"]
+
+
+def test_overlay_on_the_service_reads_wav_noise_only(tmp_path, shards, service, pm) -> None:
+    from sttx.core.data.audio import write_audio
+
+    write_audio(tmp_path / "noise.flac", np.zeros(1600), 16000)
+    with pytest.raises(UsageError, match=r"overlay in graph \(--data_service\) reads mono 16-bit WAV noise"):
+        batches(shards, service, pm, [f"overlay[source={tmp_path / 'noise.flac'}]"])

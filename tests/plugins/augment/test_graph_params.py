@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,7 @@ RANGED = [
     "tempo[factor=0.8:1.2~0.1,max_time=900]",
     "reverb[delay=10:50~5,decay=5:15~2]",
     "resample[rate=4000:8000~500]",
+    "overlay[source={noise},snr=30:10~5,layers=1:3]",
     "warp[num_t=1:3~1,num_f=2,warp_t=0.05:0.2~0.05,warp_f=0:0.1]",
 ]
 
@@ -34,8 +37,8 @@ def inside(value: ValueRange, clock: float, drawn: np.ndarray) -> bool:
 
 
 @pytest.mark.parametrize("text", RANGED)
-def test_draws_stay_inside_the_declared_ranges(registry: AugmentationRegistry, text: str) -> None:
-    augmentation = registry.parse(text)
+def test_draws_stay_inside_the_declared_ranges(registry: AugmentationRegistry, noise_file: Path, text: str) -> None:
+    augmentation = registry.parse(text.format(noise=noise_file))
     ranges = {key: getattr(augmentation, key) for key in augmentation.declarations()
               if key != "p" and isinstance(getattr(augmentation, key), ValueRange)}
     seen: dict[str, set[float]] = {key: set() for key in ranges}

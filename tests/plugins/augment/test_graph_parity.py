@@ -164,3 +164,43 @@ def test_resample_matches_soxr_to_45_db(registry: AugmentationRegistry, via: int
     spectrum = np.abs(np.fft.rfft(got * np.hanning(len(got))))  # a window, so the clip's cut edges do not leak
     above = np.fft.rfftfreq(len(got), 1 / RATE) > 0.98 * min(via, RATE) / 2
     assert via >= RATE or spectrum[above].max() < 1e-3 * spectrum.max()
+
+
+@pytest.fixture(scope="module")
+def noise_folder(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Three short WAV clips (0.2, 0.05 and 0.3 s), so a 1 s sample stitches across them and loops."""
+    from sttx.core.data.audio import write_audio
+
+    folder = tmp_path_factory.mktemp("noise_folder")
+    for i, seconds in enumerate((0.2, 0.05, 0.3)):
+        clip = np.random.default_rng(i).standard_normal(int(seconds * RATE)) * (0.1 + 0.1 * i)
+        write_audio(folder / f"n{i}.wav", clip.clip(-1, 1), RATE)
+    return str(folder)
+
+
+@pytest.mark.parametrize(("layers", "snr", "seed"), [(1, 3.0, 0), (2, 10.0, 1), (3, -5.0, 2)])
+def test_overlay_stitches_the_same_noise_given_the_same_starts(registry: AugmentationRegistry, noise_folder: str,
+                                                               layers: int, snr: float, seed: int) -> None:
+    from sttx.core.data.audio import read_audio
+
+    clips = [read_audio(f"{noise_folder}/n{i}.wav") for i in range(3)]
+    rng, where = np.random.default_rng(seed), []
+    for _ in range(layers):  # replay the apply's draws: a clip, then an offset in it, per layer
+        index = int(rng.integers(3))
+        offset = int(rng.integers(max(1, len(clips[index]))))
+        where.append([(index + 0.5) / 3, (offset + 0.5) / max(1, len(clips[index]))])
+    params = {"source": noise_folder, "snr": snr, "layers": layers}
+    graph = {**params, "where": tf.constant(where, tf.float64)}
+    expected, got = both(registry, f"overlay[source={noise_folder}]", speechlike(1.0), params, graph, seed)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_overlay_in_graph_takes_wav_only(registry: AugmentationRegistry, tmp_path) -> None:
+    from sttx.core.contract.errors import UsageError
+    from sttx.core.data.audio import write_audio
+
+    write_audio(tmp_path / "noise.flac", np.zeros(100), RATE)
+    overlay = registry.parse(f"overlay[source={tmp_path / 'noise.flac'}]")
+    with pytest.raises(UsageError, match=r"reads mono 16-bit WAV noise at 16000 Hz only: .*noise.flac is FLAC"):
+        overlay.graph_apply(tf.constant(speechlike(0.1)), overlay.graph_params(tf.constant([1, 1], tf.int64), 0.5),
+                            GRAPH)
