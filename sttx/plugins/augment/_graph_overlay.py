@@ -12,6 +12,7 @@ from typing import Any
 
 from sttx.api import UsageError, graph_seed
 from sttx.plugins.augment._graph import max_dbfs, normalize
+from sttx.plugins.augment._noise import AUDIO_SUFFIXES
 
 
 @functools.cache
@@ -20,7 +21,11 @@ def wav_files(source: str, rate: int) -> tuple[str, ...]:
     import soundfile
 
     path = Path(source)
-    files = sorted(str(item) for item in path.rglob("*") if item.is_file()) if path.is_dir() else [source]
+    if not path.is_dir() and path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise UsageError(f"overlay in graph (--data_service) reads a WAV file or a folder of them, not the "
+                         f"collection {source}")
+    audio = (item for item in path.rglob("*") if item.is_file() and item.suffix.lower() in AUDIO_SUFFIXES)
+    files = sorted(str(item) for item in audio) if path.is_dir() else [source]  # the clips the numpy path takes
     for name in files:
         try:
             info = soundfile.info(name)

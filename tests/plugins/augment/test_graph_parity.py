@@ -204,3 +204,17 @@ def test_overlay_in_graph_takes_wav_only(registry: AugmentationRegistry, tmp_pat
     with pytest.raises(UsageError, match=r"reads mono 16-bit WAV noise at 16000 Hz only: .*noise.flac is FLAC"):
         overlay.graph_apply(tf.constant(speechlike(0.1)), overlay.graph_params(tf.constant([1, 1], tf.int64), 0.5),
                             GRAPH)
+
+
+def test_overlay_in_graph_takes_the_folders_audio_and_no_collection(registry: AugmentationRegistry,
+                                                                     noise_folder: str, tmp_path) -> None:
+    from sttx.core.contract.errors import UsageError
+    from sttx.plugins.augment._graph_overlay import wav_files
+
+    (tmp_path / "notes.txt").write_text("not noise")
+    (tmp_path / "noise.csv").write_text("wav_filename,wav_filesize,transcript\n")
+    assert wav_files(noise_folder, RATE) == tuple(f"{noise_folder}/n{i}.wav" for i in range(3))
+    with pytest.raises(UsageError, match=r"reads a WAV file or a folder of them, not the collection .*noise\.csv"):
+        wav_files(str(tmp_path / "noise.csv"), RATE)
+    with pytest.raises(UsageError, match="holds no WAV noise"):
+        wav_files(str(tmp_path), RATE)
