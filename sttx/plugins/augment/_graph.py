@@ -99,9 +99,10 @@ def zero_intervals(data: Any, params: dict[str, Any], units_per_value: float, ax
     units = tf.cast(tf.cast(params["size"], tf.float64) * units_per_value, tf.int32)  # truncates, as int()
     sizes, valid = _fit(units, tf.cast(params["n"], tf.int32), length)
     starts, valid = _place(params["where"], sizes, valid, length)
-    index = tf.range(length)[:, None]
-    inside = tf.logical_and(index >= starts[None, :], index < (starts + sizes)[None, :])
-    covered = tf.reduce_any(tf.logical_and(inside, valid[None, :]), axis=1)
+    # +1 where an interval starts, -1 where it ends: the running sum is 1 inside (one pass over the axis)
+    edges = tf.concat([tf.boolean_mask(starts, valid), tf.boolean_mask(starts + sizes, valid)], 0)
+    steps = tf.concat([tf.ones_like(edges[: tf.size(edges) // 2]), -tf.ones_like(edges[tf.size(edges) // 2 :])], 0)
+    covered = tf.cumsum(tf.math.unsorted_segment_sum(steps, edges, length + 1))[:length] > 0
     if axis == 0 and len(data.shape) == 2:
         covered = covered[:, None]
     return tf.where(covered, tf.zeros_like(data), data)

@@ -66,9 +66,9 @@ def warp(image: Any, params: Any) -> Any:
     frames, bins = tf.shape(image)[0], tf.shape(image)[1]
     num_t = tf.maximum(1, tf.cast(params["num_t"], tf.int32))
     num_f = tf.maximum(1, tf.cast(params["num_f"], tf.int32))
-    std_t = tf.maximum(0.0, tf.cast(params["warp_t"], tf.float64)) * tf.cast(frames, tf.float64) / tf.cast(
+    std_t = tf.maximum(tf.cast(params["warp_t"], tf.float64), 0.0) * tf.cast(frames, tf.float64) / tf.cast(
         2 * (num_t + 1), tf.float64)
-    std_f = tf.maximum(0.0, tf.cast(params["warp_f"], tf.float64)) * tf.cast(bins, tf.float64) / tf.cast(
+    std_f = tf.maximum(tf.cast(params["warp_f"], tf.float64), 0.0) * tf.cast(bins, tf.float64) / tf.cast(
         2 * (num_f + 1), tf.float64)
 
     def grid(std: Any, key: int) -> Any:

@@ -37,8 +37,9 @@ def graph_round_trip(audio: Any, rate: int, via: Any) -> Any:
     import tensorflow as tf
 
     length = tf.size(audio)
-    size = tf.cast(tf.pow(2.0, tf.math.ceil(tf.math.log(tf.cast(length + _PADDING, tf.float64)) / tf.math.log(
-        tf.constant(2.0, tf.float64)))), tf.int32)
+    two = tf.constant(2.0, tf.float64)  # the FFT size: the next power of two
+    size = tf.cast(tf.pow(two, tf.math.ceil(tf.math.log(tf.cast(length + _PADDING, tf.float64)) / tf.math.log(two))),
+                   tf.int32)
     nyquist = tf.cast(tf.minimum(via, rate), tf.float64) / 2.0
     share = tf.cast(tf.range(size // 2 + 1), tf.float64) * (rate / tf.cast(size, tf.float64)) / nyquist
     gain = 0.5 - 0.5 * tf.cos(tf.constant(math.pi, tf.float64) * tf.clip_by_value((_STOP - share) / (_STOP - _PASS),

@@ -62,3 +62,25 @@ def test_positions_are_shares_of_the_free_room(registry: AugmentationRegistry) -
     assert params["where"].shape == (5,) and params["size"].shape == (5,)
     assert np.all((params["where"].numpy() >= 0) & (params["where"].numpy() < 1))
     assert int(params["n"]) == 5
+
+
+@pytest.mark.parametrize("text", RANGED)
+def test_runs_in_a_tf_data_map_with_unknown_lengths(registry: AugmentationRegistry, noise_file: Path,
+                                                    text: str) -> None:
+    """What a service worker runs: the chain traced once into a graph, lengths unknown until the data comes."""
+    from sttx.core.contract.graph_augmentation import GraphContext, apply_graph_chain
+    from tests.plugins.augment.conftest import speechlike
+
+    augmentation = registry.parse(text.format(noise=noise_file))
+    wave = augmentation.active_domain in ("sample", "signal")
+    width = {"spectrogram": 257, "features": 26}.get(augmentation.active_domain, 0)
+    data = [speechlike(0.4, seed=i) for i in range(2)] if wave else [
+        np.random.default_rng(i).random((30 + i, width)).astype(np.float32) + 0.1 for i in range(2)]
+    spec = tf.TensorSpec([None] if wave else [None, width], tf.float32)
+    dataset = tf.data.Dataset.from_generator(lambda: iter(data), output_signature=spec).enumerate()
+    context = GraphContext(sample_rate=16000, clock=tf.constant(1.0), label_length=3)  # every value moves at 1
+    out = [x.numpy() for x in dataset.map(lambda i, x: apply_graph_chain([(0, augmentation)], x, seed=1, epoch=0,
+                                                                           index=i, context=context))]
+    for before, after in zip(data, out, strict=True):
+        assert after.dtype == np.float32 and np.isfinite(after).all()
+        assert after.shape[1:] == before.shape[1:] and not np.array_equal(after, before)
