@@ -23,6 +23,9 @@ from sttx.core.contract.decoding import Decoder, DecodeSettings, Hypothesis
 from sttx.core.contract.errors import DataError, GrammarError, PluginError, SttxError, UsageError
 from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd
 from sttx.core.contract.grammar import AugmentationSpec, ValueRange, parse_augmentation, parse_range
+from sttx.core.contract.graph_augmentation import GraphContext
+from sttx.core.contract.graph_augmentation import derive as graph_seed
+from sttx.core.contract.graph_augmentation import pick as graph_pick
 from sttx.core.contract.plugins import get_plugin_manager
 from sttx.core.contract.registry import (
     AugmentationRegistry,
@@ -73,6 +76,7 @@ __all__ = [
     "FileListType",
     "FrontEnd",
     "GrammarError",
+    "GraphContext",
     "Hypothesis",
     "Importer",
     "ImporterRegistry",
@@ -95,6 +99,8 @@ __all__ = [
     "__version__",
     "bool_option",
     "get_plugin_manager",
+    "graph_pick",
+    "graph_seed",
     "hookimpl",
     "load_alphabet",
     "option",

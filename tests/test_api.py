@@ -26,7 +26,7 @@ PINNED = {
     "option", "bool_option", "get_plugin_manager", "plugin_manager",
     "Decoder", "DecodeSettings", "Hypothesis", "DecoderFactory", "DecoderRegistry",
     "FileListType", "CollectionPath", "AlphabetPath", "ModelPath", "AudioPath", "ScorerPath", "RegisteredName",
-    "AugmentationType",
+    "AugmentationType", "GraphContext", "graph_pick", "graph_seed",
 }  # fmt: skip
 
 IMPORT = re.compile(r"^\s*(?:from\s+(sttx(?:\.\w+)*)\s+import|import\s+(sttx(?:\.\w+)*)\b(?!_))", re.MULTILINE)

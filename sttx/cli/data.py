@@ -82,7 +82,7 @@ def convert_command(
         "localhost:PORT].")
 def serve_command(dispatcher: bool, worker: bool, port: int, dispatcher_address: str, worker_address: str) -> None:
     """Serve the training input on tf.data service: `sttx train --data_service grpc://HOST:PORT` then decodes,
-    computes features and batches there (sharded corpora only; see docs/cluster.md)."""
+    augments, computes features and batches there (sharded corpora only; see docs/cluster.md)."""
     if dispatcher == worker:
         raise UsageError("give exactly one of --dispatcher and --worker")
     from sttx.core.data.service import start_server

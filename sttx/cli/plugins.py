@@ -15,7 +15,10 @@ def _format_row(row: dict) -> list[str]:
     origin = f"built-in, sttx {row['version']}" if row["builtin"] else f"{row['distribution']} {row['version']}"
     status = "" if row["status"] == "loaded" else f" [{row['status']}]"
     lines = [f"{row['name']} ({origin}){status}"]
-    lines += [f"  {kind.replace('_', ' ')}: {', '.join(names)}" for kind, names in row["registered"].items()]
+    in_graph = set(row.get("graph_augmentations", ()))  # marked: they also run on tf.data service workers
+    for kind, names in row["registered"].items():
+        shown = [f"{name} (graph)" if kind == "augmentations" and name in in_graph else name for name in names]
+        lines.append(f"  {kind.replace('_', ' ')}: {', '.join(shown)}")
     for model, detail in row.get("models", {}).items():
         defaults = ", ".join(f"--{key} {_value(value)}" for key, value in detail["defaults"].items())
         lines.append(f"  model {model}: features {detail['features']}; output every {detail['time_reduction']} "

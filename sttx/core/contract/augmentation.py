@@ -150,6 +150,26 @@ class Augmentation(abc.ABC):
     def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
         """Transform ``data`` with drawn ``params``."""
 
+    # The optional graph pair (sttx.core.contract.graph_augmentation): implement ``graph_apply`` (and
+    # ``graph_params`` when the default draws are not enough) and the augmentation runs on tf.data service workers.
+
+    @classmethod
+    def graph_capable(cls) -> bool:
+        """Whether this augmentation runs inside a TensorFlow graph (it overrides ``graph_apply``)."""
+        return cls.graph_apply is not Augmentation.graph_apply
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """Draw this sample's values in graph from a ``[2]`` int64 seed with stateless ops: ranges picked at
+        ``clock`` as ``sample_params`` does (float32 / int32 tensors), other values pass through."""
+        from sttx.core.contract.graph_augmentation import pick_declared
+
+        return pick_declared(self, seed, clock)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Transform the float32 tensor ``data`` ([N] waveform, [T, F] otherwise) with graph-drawn ``params``;
+        ``context`` is a GraphContext. Pure given ``params``: same params, same output as ``apply``."""
+        raise NotImplementedError(f"{self.name} has no graph implementation")
+
     def __call__(self, data: np.ndarray, context: AugmentContext) -> tuple[np.ndarray, dict[str, Any] | None]:
         """Apply with probability ``p``; return the data and the drawn parameters (None when it did not fire)."""
         if not context.rng.random() < self.p:

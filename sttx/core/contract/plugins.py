@@ -257,6 +257,10 @@ def describe_plugins(pm: SttxPluginManager, *, include_all: bool = False) -> lis
                 ),
             }
         )
+        augmentations = registries.augmentations
+        in_graph = [a for a in augmentations.by_plugin(name) if augmentations.get(a).graph_capable()]
+        if in_graph:  # augmentations that also run inside a TensorFlow graph (on tf.data service workers)
+            rows[-1]["graph_augmentations"] = in_graph
         models = registries.models.by_plugin(name)
         if models:  # a model plugin: its front end and defaults
             rows[-1]["models"] = {model: describe_model(registries.models.get(model)) for model in models}

@@ -74,6 +74,10 @@ class EpochDatasets:
         self.ordered = bucketing.sorted_indices(candidates, keys, reverse=settings["reverse"], limit=settings["limit"])
         self.chains = split_chains(settings["augmentations"] if self.train else ())
         self.cache = self._make_cache()
+        if self.train and settings["data_service"]:  # refuse before anything is built, not at the first epoch
+            from sttx.core.data.graph_stages import check_graph_capable
+
+            check_graph_capable(settings["augmentations"])
         self._run_token = uuid.uuid4().hex[:12]  # service job names are unique per run
 
     @property
@@ -135,7 +139,7 @@ class EpochDatasets:
                 raise UsageError("--feature_cache and --data_service exclude each other")
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             job = f"sttx-{self._run_token}-epoch{epoch}-skip{skip_batches}-share{part}of{parts}"
-            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1).prefetch(
+            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1, epoch=epoch).prefetch(
                 tf.data.AUTOTUNE)
         if self.cache is None:
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)

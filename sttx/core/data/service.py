@@ -2,9 +2,10 @@
 
 A service worker runs a serialized graph, so nothing written in Python can run there: the samples must come from
 a sharded corpus (records read by offset with FixedLengthRecordDataset), the audio must be WAV at the run's sample
-rate (tf.audio.decode_wav; `sttx data convert --shards` writes it so) and the MFCC is sttx's own TensorFlow code.
-The batch plan is the local pipeline's (same batches, same length bucketing): each planned batch is one source
-element, read, decoded and padded on a service worker, and only the finished batch crosses the network.
+rate (tf.audio.decode_wav; `sttx data convert --shards` writes it so), the model's front end is sttx's own
+TensorFlow code and every --augment must have a graph implementation (sttx.core.data.graph_stages). The batch
+plan is the local pipeline's (same batches, same length bucketing): each planned batch is one source element,
+read, decoded, augmented and padded on a service worker, and only the finished batch crosses the network.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from sttx.core.contract.clock import clock
 from sttx.core.contract.errors import UsageError
 from sttx.core.data.batching import _finish, _lengths
-from sttx.core.data.features import N_INPUT, mfcc_from_spectrogram, spectrogram
+from sttx.core.data.graph_stages import GraphStages, check_graph_capable
 
 #: TFRecord framing before a record's payload: its length (8 bytes) and the length's CRC (4)
 _RECORD_HEAD = 12
@@ -40,8 +42,17 @@ def locations(refs: Any, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.nd
     return files, offsets, lengths, after
 
 
-def plan_elements(pipeline: Any, plan: Any) -> dict[str, np.ndarray]:
-    """One element per planned batch: its rows' shard locations, labels, CTC minimum frames and ids."""
+def _seeding(pipeline: Any, plan: Any, filled: dict[str, np.ndarray], epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the sample index augmentations are seeded with (copies offset by the set size), and its clock."""
+    s = pipeline.settings
+    index = filled["index"] + filled["copy"] * len(pipeline.refs)
+    clocks = [clock(epoch, s["epochs"], int(position), plan.count, s["clock"]) for position in filled["position"]]
+    return index, np.asarray(clocks, np.float64)
+
+
+def plan_elements(pipeline: Any, plan: Any, epoch: int = 0) -> dict[str, np.ndarray]:
+    """One element per planned batch: its rows' shard locations, labels, CTC minimum frames, ids, and the sample
+    index and clock of their augmentations."""
     filled = plan.filled()
     width = max(1, int(plan.sizes.max())) if len(plan.sizes) else 1
     rows = filled["index"]
@@ -52,7 +63,9 @@ def plan_elements(pipeline: Any, plan: Any) -> dict[str, np.ndarray]:
     for i, label in enumerate(labels):
         padded[i, : len(label)] = label
     shape = (-1, width)
-    return {"file": np.asarray(files, dtype=object).reshape(shape), "offset": offsets.reshape(shape),
+    index, clocks = _seeding(pipeline, plan, filled, epoch)
+    return {"index": index.reshape(shape), "clock": clocks.reshape(shape),
+            "file": np.asarray(files, dtype=object).reshape(shape), "offset": offsets.reshape(shape),
             "length": lengths.reshape(shape), "after": after.reshape(shape),
             "labels": padded.reshape((-1, width, longest)),
             "label_length": np.asarray([len(label) for label in labels], np.int32).reshape(shape),
@@ -61,39 +74,42 @@ def plan_elements(pipeline: Any, plan: Any) -> dict[str, np.ndarray]:
                 shape)}
 
 
-def _decode_row(row: dict[str, Any], sample_rate: int) -> dict[str, Any]:
+def _decode_row(row: dict[str, Any], stages: GraphStages) -> dict[str, Any]:
     import tensorflow as tf
+
+    rate, width = stages.sample_rate, stages.front_end.n_features
+    labels = row["labels"][: row["label_length"]]
 
     def read() -> Any:
         record = tf.data.FixedLengthRecordDataset(row["file"], row["length"], header_bytes=row["offset"],
                                                   footer_bytes=row["after"])
         payload = record.take(1).get_single_element()
         audio = tf.io.parse_single_example(payload, {"audio": tf.io.FixedLenFeature([], tf.string)})["audio"]
-        wave, rate = tf.audio.decode_wav(audio, desired_channels=1)
-        check = tf.debugging.assert_equal(rate, sample_rate, message="--data_service: shard audio at another "
+        wave, found = tf.audio.decode_wav(audio, desired_channels=1)
+        check = tf.debugging.assert_equal(found, rate, message="--data_service: shard audio at another "
                                           "sample rate than --audio_sample_rate (convert again)")
         with tf.control_dependencies([check]):
-            return mfcc_from_spectrogram(spectrogram(wave[:, 0]), sample_rate)
+            return stages.features(wave[:, 0], row["index"], row["clock"], tf.shape(labels)[0])
 
     real = row["length"] > 0
-    features = tf.cond(real, read, lambda: tf.zeros([0, N_INPUT], tf.float32))
-    labels = row["labels"][: row["label_length"]]
+    features = tf.cond(real, read, lambda: tf.zeros([0, width], tf.float32))
     keep = tf.logical_and(real, tf.shape(features)[0] >= tf.cast(row["min_frames"], tf.int32))
-    return {"features": tf.ensure_shape(features, [None, N_INPUT]), "labels": labels, "id": row["id"], "keep": keep}
+    return {"features": tf.ensure_shape(features, [None, width]), "labels": labels, "id": row["id"], "keep": keep}
 
 
-def service_batches(pipeline: Any, plan: Any, *, address: str, job: str, keep_empty: bool) -> Any:
-    """The planned batches of ``plan``, made on the tf.data service at ``address`` (job name ``job``)."""
+def service_batches(pipeline: Any, plan: Any, *, address: str, job: str, keep_empty: bool, epoch: int = 0) -> Any:
+    """The planned batches of ``plan`` (of ``epoch``), made on the tf.data service at ``address`` (job ``job``)."""
     import tensorflow as tf
 
-    if any(pipeline.chains[domain] for domain in pipeline.chains):
-        raise UsageError("--data_service: --augment runs in Python, which tf.data service workers cannot run; "
-                         "train without augmentations or without --data_service")
-    rate = int(pipeline.settings["sample_rate"])
-    source = tf.data.Dataset.from_tensor_slices(plan_elements(pipeline, plan))
+    check_graph_capable([a for chain in pipeline.chains.values() for _, a in chain])
+    s = pipeline.settings
+    stages = GraphStages(pipeline.chains, pipeline.front_end, int(s["sample_rate"]), int(s["seed"]), epoch)
+    source = tf.data.Dataset.from_tensor_slices(plan_elements(pipeline, plan, epoch))
 
     def one_batch(batch: dict[str, Any]) -> Any:
-        rows = tf.data.Dataset.from_tensor_slices(batch).map(lambda row: _decode_row(row, rate))
+        # rows in parallel (order kept): one batch uses all of a worker's cores when augmentation is heavy
+        rows = tf.data.Dataset.from_tensor_slices(batch).map(lambda row: _decode_row(row, stages),
+                                                             num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return rows.map(_lengths).padded_batch(tf.shape(batch["offset"], out_type=tf.int64)[0]).map(_finish)
 
     batches = source.flat_map(one_batch)

@@ -10,6 +10,7 @@ import numpy as np
 
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment._graph import with_noise_seed
 from sttx.plugins.augment.time_mask import GRAPH_DOMAINS
 
 
@@ -31,6 +32,17 @@ class Dropout(Augmentation):
         values = np.asarray(data)
         keep = context.rng.random(values.shape) >= float(params["rate"])
         return np.where(keep, values, np.zeros((), dtype=values.dtype))
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``rate`` and the seed of the keep mask."""
+        return with_noise_seed(super().graph_params(seed, clock), seed)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Zero a ``params['rate']`` share of the values, in graph."""
+        import tensorflow as tf
+
+        keep = tf.random.stateless_uniform(tf.shape(data), params["seed"]) >= params["rate"]
+        return tf.where(keep, data, tf.zeros_like(data))
 
 
 @hookimpl

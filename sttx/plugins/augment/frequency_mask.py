@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import fit_sizes, place_intervals
+from sttx.plugins.augment._graph import interval_params, zero_intervals
 
 
 @attrs.frozen(kw_only=True)
@@ -38,6 +39,14 @@ class FrequencyMask(Augmentation):
         for start, size in zip(place_intervals(context.rng, result.shape[-1], sizes), sizes, strict=False):
             result[..., start : start + size] = 0
         return result
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``n``, a width per possible band and the bands' positions."""
+        return interval_params(self.n, self.size, seed, clock)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Zero the drawn bands of the last axis, in graph."""
+        return zero_intervals(data, dict(params), 1.0, axis=-1)
 
 
 @hookimpl

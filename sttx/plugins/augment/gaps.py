@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import fit_sizes, place_intervals
+from sttx.plugins.augment._graph import interval_params, zero_intervals
 
 
 @attrs.frozen(kw_only=True)
@@ -40,6 +41,14 @@ class Gaps(Augmentation):
         for start, size in zip(place_intervals(context.rng, len(data), sizes), sizes, strict=False):
             result[start : start + size] = 0.0
         return result
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``n``, a size per possible gap and the gaps' positions."""
+        return interval_params(self.n, self.size, seed, clock)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Silence the drawn intervals, in graph."""
+        return zero_intervals(data, dict(params), context.sample_rate / 1000.0, axis=0)
 
 
 @hookimpl

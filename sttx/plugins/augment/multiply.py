@@ -10,6 +10,7 @@ import numpy as np
 
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
+from sttx.plugins.augment._graph import with_noise_seed
 from sttx.plugins.augment.time_mask import GRAPH_DOMAINS
 
 
@@ -27,6 +28,17 @@ class Multiply(Augmentation):
         values = np.asarray(data)
         factor = context.rng.normal(1.0, max(0.0, float(params["stddev"])), size=values.shape)
         return (values * factor).astype(values.dtype, copy=False)
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``stddev`` and the seed of the factors."""
+        return with_noise_seed(super().graph_params(seed, clock), seed)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """``data * N(1, stddev)``, in graph."""
+        import tensorflow as tf
+
+        noise = tf.random.stateless_normal(tf.shape(data), params["seed"])
+        return data * (1.0 + noise * tf.maximum(tf.cast(params["stddev"], tf.float32), 0.0))
 
 
 @hookimpl

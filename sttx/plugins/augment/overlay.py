@@ -51,6 +51,18 @@ class Overlay(Augmentation):
         gain = gain_db_to_ratio(level - noise_level - float(params["snr"]))
         return normalize(audio + np.float32(gain) * noise, level)
 
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``snr``, ``layers`` and each possible layer's starting clip and offset."""
+        from sttx.plugins.augment._graph_overlay import overlay_params
+
+        return overlay_params(super().graph_params(seed, clock), self.layers, seed)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Mix WAV noise read on the worker at the drawn SNR, in graph."""
+        from sttx.plugins.augment._graph_overlay import overlay, wav_files
+
+        return overlay(data, params, wav_files(self.source, context.sample_rate))
+
 
 @hookimpl
 def register_augmentations(register: Any) -> None:

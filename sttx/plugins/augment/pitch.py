@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import resize_linear
+from sttx.plugins.augment._graph import resize_linear as graph_resize
 
 
 @attrs.frozen(kw_only=True)
@@ -31,6 +32,16 @@ class Pitch(Augmentation):
             return np.ascontiguousarray(scaled[..., :bins])
         padding = [(0, 0)] * (data.ndim - 1) + [(0, bins - size)]
         return np.pad(scaled, padding)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Resize the last axis by the drawn factor, keeping its size, in graph."""
+        import tensorflow as tf
+
+        bins = tf.shape(data)[-1]
+        scale = tf.cast(bins, tf.float64) * tf.cast(params["pitch"], tf.float64)
+        size = tf.maximum(1, tf.cast(scale, tf.int32))
+        scaled = graph_resize(data, size, axis=-1)[:, :bins]
+        return tf.pad(scaled, [[0, 0], [0, tf.maximum(0, bins - size)]])
 
 
 @hookimpl

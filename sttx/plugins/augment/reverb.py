@@ -12,6 +12,8 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import gain_db_to_ratio, max_dbfs, normalize
+from sttx.plugins.augment._graph import max_dbfs as graph_max_dbfs
+from sttx.plugins.augment._graph import normalize as graph_normalize
 
 #: Delays of the comb layers scale with these primes (relative to the first), to keep their combs apart.
 PRIMES = (17, 19, 23, 29, 31)
@@ -42,6 +44,23 @@ def comb(audio: np.ndarray, delay: int, gain: float) -> np.ndarray:
     return layer
 
 
+def graph_comb(audio: Any, delay: Any, gain: Any) -> Any:
+    """``comb`` in graph: the same doubling steps in a while loop (``delay`` an int32, ``gain`` a float64)."""
+    import tensorflow as tf
+
+    length = tf.size(audio)
+
+    def more(_layer: Any, shift: Any, factor: Any) -> Any:
+        return tf.logical_and(shift * delay < length, factor > _NEGLIGIBLE)
+
+    def step(layer: Any, shift: Any, factor: Any) -> tuple[Any, Any, Any]:
+        offset = shift * delay
+        echo = layer[: length - offset] * tf.cast(factor, tf.float32)
+        return layer + tf.concat([tf.zeros([offset], tf.float32), echo], 0), shift * 2, factor * factor
+
+    return tf.while_loop(more, step, [audio, tf.constant(1), gain])[0]
+
+
 @attrs.frozen(kw_only=True)
 class Reverb(Augmentation):
     """Add five comb-filter echoes ``delay*prime/17`` ms apart, each repeat ``decay`` dB quieter.
@@ -63,6 +82,18 @@ class Reverb(Augmentation):
         for delay in comb_delays(float(params["delay"]), context.sample_rate):
             wet += comb(audio, delay, gain)
         return normalize(wet, max_dbfs(audio))
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Reverberate ``data`` with the drawn delay and decay, in graph."""
+        import tensorflow as tf
+
+        gain = tf.pow(tf.constant(10.0, tf.float64), -tf.cast(params["decay"], tf.float64) / 20.0)
+        delay_ms = tf.cast(params["delay"], tf.float64)
+        wet = data
+        for prime in PRIMES:
+            samples = tf.floor(delay_ms * prime / PRIMES[0] * context.sample_rate / 1000.0)
+            wet = wet + graph_comb(data, tf.maximum(MIN_DELAY, tf.cast(samples, tf.int32)), gain)
+        return graph_normalize(wet, graph_max_dbfs(data))
 
 
 @hookimpl

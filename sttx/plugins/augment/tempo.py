@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import FRAMES_PER_MS, resize_linear
+from sttx.plugins.augment._graph import resize_linear as graph_resize
 
 _MIN_FACTOR = 1e-3
 
@@ -39,6 +40,18 @@ class Tempo(Augmentation):
         frames = data.shape[-2]
         size = tempo_frames(frames, float(params["factor"]), float(params["max_time"]), context.label_length)
         return resize_linear(np.asarray(data), size, axis=-2)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Resize the time axis (the first of [T, F]) to the drawn length, in graph (``tempo_frames`` rules)."""
+        import tensorflow as tf
+
+        factor = tf.maximum(tf.cast(params["factor"], tf.float64), _MIN_FACTOR)
+        size = tf.cast(tf.cast(tf.shape(data)[0], tf.float64) / factor, tf.int32)
+        if float(params["max_time"]) > 0:
+            size = tf.minimum(size, int(float(params["max_time"]) * FRAMES_PER_MS))
+        size = tf.maximum(tf.maximum(size, 1), tf.cast(context.label_length, tf.int32))
+        # a clip shorter than one window has no frames to resize (the CTC check drops it later)
+        return tf.cond(tf.shape(data)[0] > 0, lambda: graph_resize(data, size, axis=0), lambda: data)
 
 
 @hookimpl

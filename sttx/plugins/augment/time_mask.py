@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import fit_sizes, place_intervals, units_per_ms
+from sttx.plugins.augment._graph import interval_params, zero_intervals
 
 GRAPH_DOMAINS = ("signal", "spectrogram", "features")
 
@@ -50,6 +51,15 @@ class TimeMask(Augmentation):
             index[axis] = slice(start, start + size)
             result[tuple(index)] = 0
         return result
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: ``n``, a length per possible stretch and the stretches' positions."""
+        return interval_params(self.n, self.size, seed, clock)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Zero the drawn stretches along the time axis (the first of [N] and of [T, F]), in graph."""
+        per_ms = units_per_ms(self.domain, context.sample_rate, context.frame_ms)
+        return zero_intervals(data, dict(params), per_ms, axis=0)
 
 
 @hookimpl

@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import normalize
+from sttx.plugins.augment._graph import normalize as graph_normalize
 
 
 @attrs.frozen(kw_only=True)
@@ -28,6 +29,10 @@ class Volume(Augmentation):
     def apply(self, data: np.ndarray, params: Mapping[str, Any], context: AugmentContext) -> np.ndarray:
         """Normalise ``data`` to ``params['dbfs']``."""
         return normalize(np.asarray(data), float(params["dbfs"]))
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Normalise ``data`` to ``params['dbfs']``, in graph."""
+        return graph_normalize(data, params["dbfs"])
 
 
 @hookimpl

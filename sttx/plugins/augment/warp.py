@@ -11,6 +11,7 @@ import numpy as np
 from sttx import hookimpl
 from sttx.core.contract.augmentation import Augmentation, AugmentContext, param
 from sttx.plugins.augment._dsp import cubic_matrix
+from sttx.plugins.augment._graph import with_noise_seed
 
 
 def _control_flows(rng: np.random.Generator, shape: tuple[int, int], stddev: float) -> np.ndarray:
@@ -62,6 +63,16 @@ class Warp(Augmentation):
         flow_t, flow_f = rows @ grid_t @ cols.T, rows @ grid_f @ cols.T
         warped = dense_warp(image.reshape(frames, bins), flow_t, flow_f)
         return warped.astype(image.dtype, copy=False).reshape(image.shape)
+
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]:
+        """In graph: the grid sizes and strengths, and the seed of the control flows."""
+        return with_noise_seed(super().graph_params(seed, clock), seed)
+
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any:
+        """Warp the [T, F] spectrogram, in graph."""
+        from sttx.plugins.augment._graph_warp import warp
+
+        return warp(data, params)
 
 
 @hookimpl
