@@ -7,8 +7,8 @@ TensorFlow is imported inside the functions: importing the contract stays light.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -17,7 +17,18 @@ from sttx.core.contract.grammar import ValueRange
 if TYPE_CHECKING:
     import tensorflow as tf
 
-    from sttx.core.contract.augmentation import Augmentation
+
+class Augmentation(Protocol):
+    """What the graph chain uses of an augmentation (sttx.core.contract.augmentation.Augmentation has it all;
+    a structural type, so this module never imports the numpy contract that calls into it)."""
+
+    name: str
+    p: float
+
+    def declarations(self) -> Mapping[str, Any]: ...
+    def graph_capable(self) -> bool: ...
+    def graph_params(self, seed: Any, clock: Any) -> dict[str, Any]: ...
+    def graph_apply(self, data: Any, params: Mapping[str, Any], context: Any) -> Any: ...
 
 #: The high word of every sample seed, so graph draws never reuse the numpy path's seed words by accident.
 _SEED_TAG = 0x57747847

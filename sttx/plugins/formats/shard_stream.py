@@ -12,7 +12,7 @@ import numpy as np
 from sttx.core.contract.errors import DataError
 from sttx.core.contract.samples import FileLayout
 from sttx.core.data.file_input import check_division, deal
-from sttx.plugins.formats.shards import _HEAD, _TAIL, load_index
+from sttx.plugins.formats.shard_index import RECORD_HEAD, RECORD_TAIL, load_index
 
 
 def _files(index_path: str | Path, index: dict[str, Any]) -> list[str]:
@@ -60,7 +60,7 @@ def file_layout(index_path: Path) -> FileLayout:
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise DataError(f"{index_path} sample {number + 1}: malformed index row ({type(error).__name__}: "
                             f"{error})") from None
-        ends[shard] = max(ends[shard], offset + _HEAD + length + _TAIL)
+        ends[shard] = max(ends[shard], offset + RECORD_HEAD + length + RECORD_TAIL)
     return FileLayout(files=tuple(files), rows=tuple(np.asarray(m, dtype=np.int64) for m in members),
                       sizes=tuple(ends), records=audio_records)
 

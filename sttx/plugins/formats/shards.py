@@ -24,15 +24,13 @@ from sttx.core.contract.registry import SampleFormat
 from sttx.core.contract.samples import SampleRef
 from sttx.core.data.audio import AudioError, AudioInfo, audio_info, encode_audio, read_audio
 from sttx.core.tf_runtime import load_tensorflow
+from sttx.plugins.formats.shard_index import FORMAT, RECORD_HEAD, RECORD_TAIL, VERSION, load_index
 
 if TYPE_CHECKING:
     from sttx.core.contract.registry import SampleFormatRegistry
     from sttx.core.contract.samples import Sample
 
 EXTENSION = ".shards.json"
-FORMAT, VERSION = "sttx-shards", 1
-#: TFRecord framing around each payload: length (8 bytes) and its CRC (4) before, the payload's CRC (4) after
-_HEAD, _TAIL = 12, 4
 _BYTES_PER_SECOND = 32000  # a WAV-equivalent size, so rows sort as DeepSpeech's CSV rows do
 
 
@@ -58,7 +56,7 @@ class ShardRecord:
         """The serialized tf.train.Example."""
         try:
             with Path(self.path).open("rb") as handle:
-                handle.seek(self.offset + _HEAD)
+                handle.seek(self.offset + RECORD_HEAD)
                 data = handle.read(self.length)
         except OSError as error:
             raise AudioError(name, f"cannot read shard {self.path}: {error.strerror}") from None
@@ -117,7 +115,7 @@ def write_shards(samples: Iterable[Sample], path: Path, *, shards: int = 1) -> i
             writers[k].write(payload)
             rows.append({"id": str(sample.id), "shard": k, "offset": offsets[k], "length": len(payload),
                          "duration": round(sample.duration, 6), "transcript": sample.transcript or ""})
-            offsets[k] += _HEAD + len(payload) + _TAIL
+            offsets[k] += RECORD_HEAD + len(payload) + RECORD_TAIL
             totals[k]["samples"] += 1
             totals[k]["seconds"] += sample.duration
     finally:
@@ -126,19 +124,6 @@ def write_shards(samples: Iterable[Sample], path: Path, *, shards: int = 1) -> i
     index = {"format": FORMAT, "version": VERSION, "shards": totals, "samples": rows}
     path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     return len(rows)
-
-
-def load_index(path: Path) -> dict[str, Any]:
-    """The index, checked; DataError names the file and what is wrong."""
-    try:
-        index = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise DataError(f"{path}: not a readable shard index ({error})") from None
-    if not isinstance(index, dict) or index.get("format") != FORMAT:
-        raise DataError(f"{path}: not an sttx shard index (no \"format\": \"{FORMAT}\")")
-    if index.get("version") != VERSION:
-        raise DataError(f"{path}: shard index version {index.get('version')!r}; this sttx reads version {VERSION}")
-    return index
 
 
 def read_shards(path: Path) -> Iterator[SampleRef]:
