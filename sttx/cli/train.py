@@ -13,7 +13,7 @@ import click
 from sttx import hookimpl
 from sttx.cli.decode_options import decode_options
 from sttx.cli.options import bool_option, option
-from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager
+from sttx.cli.types import AlphabetPath, AugmentationType, FileListType, RegisteredName, plugin_manager, without_none
 from sttx.core.data.file_input import SHARD_INPUT
 from sttx.core.tf_runtime import load_tensorflow
 from sttx.core.training.distribution import STRATEGIES
@@ -167,8 +167,9 @@ def train_options(function: Any) -> Any:
     """Every training flag of DeepSpeech 0.9 that sttx implements, with its default."""
     decorators = [option(flag, default=default, type=kind, help=text) for flag, default, kind, text in VALUED]
     decorators += [bool_option(flag, default=default, help=text) for flag, default, text in BOOLEANS]
-    decorators.append(option("--augment", multiple=True, type=AugmentationType(),
-                             help="An augmentation name[key=value,...]; repeat to chain."))
+    decorators.append(option("--augment", multiple=True, type=AugmentationType(allow_none=True),
+                             help="An augmentation name[key=value,...]; repeat to chain; none: no augmentation "
+                                  "(not even the model's default SpecAugment)."))
     # flags.txt records the compute policy; accepting it lets a run's flags.txt serve as its --flagfile
     decorators.append(option("--dtype_policy", default="float32", hidden=True,
                              help="Recorded in flags.txt; chosen from --automatic_mixed_precision (ignored here)."))
@@ -210,10 +211,12 @@ def train_command(ctx: click.Context, **settings: Any) -> None:
     # TensorFlow's own C++ logging follows --log_level, as in DeepSpeech (set before TensorFlow loads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", str(max(settings["log_level"], 2)))
     _legacy_to_augment(ctx, settings)
+    settings["augment"] = without_none(tuple(settings["augment"]))
     export_settings = pop_compat(settings)
     logging.getLogger("sttx").setLevel(LOG_LEVELS[settings["log_level"]])
     registries = plugin_manager(ctx).registries()
-    explicit = _explicit(ctx)
+    # DeepSpeech 0.7's augmentation flags count as --augment: a model's default augmentations must not replace them
+    explicit = _explicit(ctx) | ({"augment"} if settings["augment"] else set())
     settings = with_model_defaults(settings, registries.models.get(settings["model"]), explicit,
                                    registries.augmentations.parse)
     sample = sample_job.is_sample_job(settings)

@@ -26,15 +26,23 @@ def plugin_manager(ctx: click.Context | None) -> SttxPluginManager:
 
 
 class AugmentationType(click.ParamType):
-    """``--augment name[key=value,...]``: parsed and checked against the registered declarations."""
+    """``--augment name[key=value,...]``: parsed and checked against the registered declarations.
+
+    :param allow_none: accept ``none`` (converted to None): no augmentation at all, not even a model's default
+    """
 
     name = "augmentation"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Augmentation:
+    def __init__(self, *, allow_none: bool = False) -> None:
+        self.allow_none = allow_none
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Augmentation | None:
         from sttx.core.contract.augmentation import Augmentation
 
-        if isinstance(value, Augmentation):
+        if isinstance(value, Augmentation) or value is None:
             return value
+        if self.allow_none and str(value).strip().lower() == "none":
+            return None
         registry = plugin_manager(ctx).registries().augmentations
         try:
             return registry.parse(str(value))
@@ -42,6 +50,15 @@ class AugmentationType(click.ParamType):
             self.fail(f"{error.message}\n{error.caret()}", param, ctx)
         except (UnknownNameError, ValueError, TypeError) as error:
             self.fail(f"{error} in {value!r}", param, ctx)
+
+
+def without_none(augmentations: tuple[Any, ...], flag: str = "--augment") -> tuple[Any, ...]:
+    """The augmentations of a ``--augment`` option that accepts ``none``; ``none`` beside a spec is a usage error."""
+    chosen = tuple(a for a in augmentations if a is not None)
+    if chosen and len(chosen) < len(augmentations):
+        raise click.UsageError(f"{flag} none turns every augmentation off: give it alone, not beside "
+                               f"{chosen[0].to_spec()}")
+    return chosen
 
 
 class FileListType(click.ParamType):

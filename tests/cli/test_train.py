@@ -284,3 +284,17 @@ def test_transcripts_outside_the_alphabet_name_the_characters_and_the_fix(pm, tm
     assert f"Characters missing from the alphabet {sample_job.SAMPLE_CSV.parents[1] / 'alphabet.txt'}: " in error
     assert "'é' (U+00E9) in 2 samples" in error and "'ä' (U+00E4) in 2 samples" in error
     assert f"`sttx data alphabet {bad} --output alphabet.txt`" in error and "--alphabet_config_path" in error
+
+
+def test_augment_none_drops_the_models_default_augmentations(pm, captured, tmp_path) -> None:
+    base = ["--train_files", "a.csv", "--checkpoint_dir", str(tmp_path), "--model", "conformer"]
+    assert invoke(pm, base).exit_code == 0
+    assert [a.name for a in captured[-1].augment] == ["frequency_mask", "time_mask"]  # the model's SpecAugment
+    assert invoke(pm, [*base, "--augment", "none"]).exit_code == 0
+    assert captured[-1].augment == ()
+    # DeepSpeech 0.7's augmentation flags are the user's augmentations too: no model default replaces them
+    assert invoke(pm, [*base, "--augmentation_freq_and_time_masking"]).exit_code == 0
+    assert [a.domain for a in captured[-1].augment[1:]] == ["spectrogram"]  # the legacy time mask, not the
+    # conformer's features-domain one
+    mixed = CliRunner().invoke(build_cli(pm), ["train", *base, "--augment", "none", "--augment", "volume"])
+    assert mixed.exit_code == 2 and "--augment none turns every augmentation off" in mixed.output
