@@ -65,7 +65,9 @@ def convolution(x: Any, mask: Any, name: str, dim: int, kernel: int, rate: float
     y = _norm(x, f"{name}_norm", policy)
     y = keras.layers.Dense(2 * dim, name=f"{name}_pointwise1", dtype=policy)(y)
     y = _masked(_lambda(glu, f"{name}_glu", policy)(y), mask, f"{name}_masked", policy)
-    y = keras.layers.DepthwiseConv1D(kernel, padding="same", name=f"{name}_depthwise", dtype=policy)(y)
+    # float32 even under mixed bfloat16: TensorFlow 2.21's oneDNN bf16 depthwise kernel can spend minutes
+    # JIT-compiling a single batch shape (seen on 12000 espeak clips), and this layer is a tiny share of the FLOPs
+    y = keras.layers.DepthwiseConv1D(kernel, padding="same", name=f"{name}_depthwise", dtype="float32")(y)
     y = keras.layers.LayerNormalization(epsilon=_EPSILON, name=f"{name}_depthwise_norm", dtype=policy)(y)
     y = keras.layers.Activation("silu", name=f"{name}_swish", dtype=policy)(y)
     y = keras.layers.Dense(dim, name=f"{name}_pointwise2", dtype=policy)(y)

@@ -126,5 +126,7 @@ def test_bfloat16_computes_in_bf16_with_float32_logits() -> None:
     geometry = {key: value for key, value in TINY.items() if key != "model"}
     model = build_model(types.SimpleNamespace(**geometry, dropout_rate=0.0, dtype_policy="mixed_bfloat16"), 29)
     assert model.get_layer("block_1_attention").compute_dtype == "bfloat16"
+    # the depthwise convolution stays float32: TF 2.21's oneDNN bf16 depthwise kernel can stall on a batch shape
+    assert model.get_layer("block_1_conv_depthwise").compute_dtype == "float32"
     logits = model(np.random.default_rng(0).standard_normal((2, 40, 80)).astype("float32"))
     assert logits.dtype == "float32" and tuple(logits.shape) == (2, 10, 29)
