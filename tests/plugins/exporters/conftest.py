@@ -36,10 +36,11 @@ def random_weights(n_hidden: int = 32, n_classes: int = 29, seed: int = 0) -> Ac
 
 
 def synthesize(text: str, path: Path) -> Path:
-    """16 kHz 16-bit mono speech from espeak-ng."""
+    """16 kHz 16-bit mono speech from espeak-ng, the same samples on every call."""
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-w", str(raw), text], check=True, capture_output=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True)
+    # -D: no dither, so the same text gives the same samples on every run (the interop tests compare two runtimes)
+    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True)
     raw.unlink()
     return path
 
