@@ -54,11 +54,11 @@ DEFAULTS: dict[str, Any] = {
     "lr_final_ratio": 0.05,
     "beta2": 0.98,
     "epsilon": 1e-9,
-    "train_batch_size": 16,
+    "train_batch_size": 8,  # 1-epoch probes on (c): CER 25.9% at 8 against 29.1% at 16 (and 26.8% at 4, slower)
     "dev_batch_size": 16,
     "test_batch_size": 16,
     "dropout_rate": 0.1,
-    "augment": ("frequency_mask[n=2,size=13]", "time_mask[domain=features,n=2,size=40]"),
+    "augment": ("frequency_mask[n=2,size=13]", "time_mask[domain=features,n=4,size=25]"),
 }
 
 

@@ -119,4 +119,4 @@ def test_sttx_plugins_shows_each_models_features_and_defaults(pm) -> None:
     assert "model deepspeech: features 26 mfcc, 32/20 ms, 9+9 context frames" in text
     rows = json.loads(CliRunner().invoke(build_cli(pm), ["plugins", "--json"]).output)
     (conformer,) = [row["models"]["conformer"] for row in rows if "conformer" in row.get("models", {})]
-    assert conformer["front_end"]["n_features"] == 80 and conformer["defaults"]["train_batch_size"] == 16
+    assert conformer["front_end"]["n_features"] == 80 and conformer["defaults"]["train_batch_size"] == 8
