@@ -207,6 +207,9 @@ def train_and_score(model: str, args: argparse.Namespace, known: argparse.Namesp
 
     suffix = "" if model == "deepspeech" else f"-{model}"  # deepspeech keeps the paths of earlier runs
     checkpoint_dir, log_path = workdir / f"checkpoints{suffix}", workdir / f"train{suffix}.log"
+    if checkpoint_dir.exists() and any(checkpoint_dir.iterdir()):  # sttx train would resume it, not start afresh
+        raise SystemExit(f"{checkpoint_dir} holds an earlier run's checkpoints: move it away, the bench trains from "
+                         "scratch")
     flags = model_flags(model, TRAIN_FLAGS)
     epochs = max(1, round(args.minutes * 60 / (EPOCH_SECONDS[model] * known.train_clips / 12000)))
     command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
