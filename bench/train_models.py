@@ -17,7 +17,7 @@ CONFORMER_FLAGS = ["--model", "conformer", "--dev_batch_size", "32", "--automati
                    "--show_progressbar", "false"]
 #: seconds an epoch of 12000 clips takes on 2 cores, so --epochs sizes the learning-rate schedule to the budget
 #: (deepspeech: 300 measured on the shared machine, kept so its (c) run stays the one in docs/benchmarks.md;
-#: 205-265 on a quiet one; conformer xs at batch 8: 255-265 on a quiet machine, so 5 epochs, the last one cut short)
+#: 205-265 on a quiet one; conformer xs at batch 8: 264-270 on a quiet machine, so 5 epochs, the last one cut short)
 EPOCH_SECONDS = {"deepspeech": 300, "conformer": 250}
 CLIP_SECONDS = 3.0  # the corpus' typical clip: attention cost grows with it
 
