@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from sttx.plugins.models.conformer_layers import RelativeSelfAttention, frame_mask, glu
+from sttx.plugins.models.conformer_layers import RelativeSelfAttention, WordDropout, frame_mask, glu
 
 _EPSILON = 1e-5
 
@@ -16,7 +16,7 @@ def _lambda(function: Any, name: str, policy: str) -> Any:
 
 
 def _dropout(x: Any, rate: float, name: str, policy: str) -> Any:
-    return keras.layers.Dropout(rate, name=name, dtype=policy)(x) if rate > 0 else x
+    return WordDropout(rate, name=name, dtype=policy)(x) if rate > 0 else x
 
 
 def subsample(features: Any, dim: int, rate: float, policy: str) -> tuple[Any, Any]:

@@ -120,3 +120,34 @@ def test_sttx_plugins_shows_each_models_features_and_defaults(pm) -> None:
     rows = json.loads(CliRunner().invoke(build_cli(pm), ["plugins", "--json"]).output)
     (conformer,) = [row["models"]["conformer"] for row in rows if "conformer" in row.get("models", {})]
     assert conformer["front_end"]["n_features"] == 80 and conformer["defaults"]["train_batch_size"] == 8
+
+
+def test_relative_shift_puts_each_score_at_its_query_key_distance() -> None:
+    from sttx.plugins.models.conformer_layers import relative_shift
+
+    steps = 6
+    scores = np.random.default_rng(2).standard_normal((2, 3, steps, 2 * steps - 1)).astype("float32")
+    shifted = tf.function(relative_shift, input_signature=[tf.TensorSpec([None] * 4)])(tf.constant(scores)).numpy()
+    for i in range(steps):
+        for j in range(steps):  # column k of the scores is the relative position (T-1) - k
+            np.testing.assert_array_equal(shifted[:, :, i, j], scores[:, :, i, (steps - 1) - (i - j)])
+
+
+def test_word_dropout_drops_its_rate_scales_the_rest_and_repeats_a_seed() -> None:
+    from sttx.plugins.models.conformer_layers import WordDropout
+
+    layer = WordDropout(0.1)
+    x = np.ones((64, 100, 50), "float32")
+    assert np.array_equal(np.asarray(layer(x, training=False)), x)
+    layer.seed_generator.state.assign([11, 3])
+    first = np.asarray(layer(x, training=True))
+    assert set(np.unique(first)) == {0.0, np.float32(1 / 0.9)}
+    assert abs(np.mean(first == 0) - 0.1) < 0.003  # 320000 draws: the binomial's sd is 0.0005
+    layer.seed_generator.state.assign([11, 3])
+    assert np.array_equal(np.asarray(layer(x, training=True)), first)
+    layer.seed_generator.state.assign([11, 4])
+    assert not np.array_equal(np.asarray(layer(x, training=True)), first)
+    odd = np.asarray(WordDropout(0.5)(np.ones((3, 7), "float32"), training=True))  # an odd element count
+    assert odd.shape == (3, 7) and set(np.unique(odd)) <= {0.0, 2.0}
+    with pytest.raises(ValueError, match="rate 1.0"):
+        WordDropout(1.0)
