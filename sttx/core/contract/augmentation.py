@@ -92,6 +92,9 @@ class AugmentContext:
     label_length: int = 0
     #: ms between spectrogram / feature frames (20: DeepSpeech's MFCC; 10: a log-mel front end)
     frame_ms: float = 20.0
+    #: feature frames the model needs for the transcript (CTC's repeats and its time reduction counted): an
+    #: augmentation that shortens the time axis keeps at least this many
+    min_frames: int = 0
 
 
 def sample_rng(seed: int, epoch: int, index: int, augmentation: int) -> np.random.Generator:
@@ -198,6 +201,7 @@ def apply_chain(
     index: int,
     label_length: int = 0,
     frame_ms: float = 20.0,
+    min_frames: int = 0,
 ) -> tuple[np.ndarray, list[Fired]]:
     """Apply ``(position, augmentation)`` pairs in order, each with its own generator.
 
@@ -208,7 +212,7 @@ def apply_chain(
     for position, augmentation in chain:
         rng = sample_rng(seed, epoch, index, position)
         context = AugmentContext(sample_rate=sample_rate, rng=rng, clock=clock, label_length=label_length,
-                                 frame_ms=frame_ms)
+                                 frame_ms=frame_ms, min_frames=min_frames)
         data, params = augmentation(data, context)
         if params is not None:
             fired.append(Fired(position, augmentation.name, params))

@@ -47,6 +47,7 @@ class GraphContext:
     label_length: Any = 0  # int32 scalar tensor (or a Python int)
     #: ms between spectrogram / feature frames (20: DeepSpeech's MFCC; 10: a log-mel front end)
     frame_ms: float = 20.0
+    min_frames: Any = 0  # int32 scalar tensor (or a Python int): as AugmentContext.min_frames
 
 
 def derive(seed: tf.Tensor, key: int) -> tf.Tensor:

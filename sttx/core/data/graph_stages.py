@@ -43,10 +43,10 @@ class GraphStages:
     seed: int
     epoch: int
 
-    def features(self, wave: Any, index: Any, clock: Any, label_length: Any) -> Any:
+    def features(self, wave: Any, index: Any, clock: Any, label_length: Any, min_frames: Any = 0) -> Any:
         """float32 waveform [N] of sample ``index`` (with its copy offset) at ``clock`` -> features [T, F]."""
         context = GraphContext(sample_rate=self.sample_rate, clock=clock, label_length=label_length,
-                               frame_ms=self.front_end.hop_ms)
+                               frame_ms=self.front_end.hop_ms, min_frames=min_frames)
         wave = self._chain(self.chains["sample"] + self.chains["signal"], wave, index, context)
         spec = self._chain(self.chains["spectrogram"], front_end_spectrogram(wave, self.front_end, self.sample_rate),
                            index, context)

@@ -89,7 +89,8 @@ def _decode_row(row: dict[str, Any], stages: GraphStages) -> dict[str, Any]:
         check = tf.debugging.assert_equal(found, rate, message="--data_service: shard audio at another "
                                           "sample rate than --audio_sample_rate (convert again)")
         with tf.control_dependencies([check]):
-            return stages.features(wave[:, 0], row["index"], row["clock"], tf.shape(labels)[0])
+            return stages.features(wave[:, 0], row["index"], row["clock"], tf.shape(labels)[0],
+                                   tf.cast(row["min_frames"], tf.int32))
 
     real = row["length"] > 0
     features = tf.cond(real, read, lambda: tf.zeros([0, width], tf.float32))

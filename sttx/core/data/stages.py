@@ -65,6 +65,7 @@ class Stages:
             "index": index + copy * len(self.refs),
             "label_length": 0 if labels is None else len(labels),
             "frame_ms": self.front_end.hop_ms,
+            "min_frames": int(self.min_frames[index]),
         }
 
     def _long_enough(self, index: int, frames: int) -> bool:

@@ -25,9 +25,11 @@ def speechlike(seconds: float = 1.0, rate: int = RATE, seed: int = 0) -> np.ndar
     return (0.5 * audio / np.max(np.abs(audio))).astype(np.float32)
 
 
-def context(seed: int = 0, rate: int = RATE, clock: float = 0.5, label_length: int = 0) -> AugmentContext:
+def context(seed: int = 0, rate: int = RATE, clock: float = 0.5, label_length: int = 0,
+            min_frames: int = 0) -> AugmentContext:
     """A context with a fresh generator."""
-    return AugmentContext(sample_rate=rate, rng=np.random.default_rng(seed), clock=clock, label_length=label_length)
+    return AugmentContext(sample_rate=rate, rng=np.random.default_rng(seed), clock=clock, label_length=label_length,
+                          min_frames=min_frames)
 
 
 @pytest.fixture(scope="session")

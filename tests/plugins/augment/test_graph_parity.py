@@ -20,11 +20,12 @@ MFCC = (np.random.default_rng(2).standard_normal((40, 26)) * 10).astype(np.float
 
 
 def both(registry: AugmentationRegistry, text: str, data: np.ndarray, params: dict[str, Any],
-         graph_params: dict[str, Any] | None = None, seed: int = 0, label_length: int = 0) -> tuple[Any, Any]:
+         graph_params: dict[str, Any] | None = None, seed: int = 0, label_length: int = 0,
+         min_frames: int = 0) -> tuple[Any, Any]:
     """(numpy apply, graph apply) of ``text`` on ``data`` with the same drawn params."""
     augmentation = registry.parse(text)
-    expected = augmentation.apply(data, params, context(seed, label_length=label_length))
-    graph = GraphContext(sample_rate=RATE, clock=0.5, label_length=label_length)
+    expected = augmentation.apply(data, params, context(seed, label_length=label_length, min_frames=min_frames))
+    graph = GraphContext(sample_rate=RATE, clock=0.5, label_length=label_length, min_frames=min_frames)
     got = augmentation.graph_apply(tf.constant(data), graph_params or params, graph).numpy()
     return expected, got
 
@@ -86,11 +87,13 @@ def test_pitch(registry: AugmentationRegistry, factor: float) -> None:
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-@pytest.mark.parametrize(("factor", "max_time", "label_length"), [(0.75, -1.0, 0), (1.25, -1.0, 0),
-                                                                  (1.0, 500.0, 0), (4.0, -1.0, 30)])
-def test_tempo(registry: AugmentationRegistry, factor: float, max_time: float, label_length: int) -> None:
+@pytest.mark.parametrize(("factor", "max_time", "label_length", "min_frames"),
+                         [(0.75, -1.0, 0, 0), (1.25, -1.0, 0, 0), (1.0, 500.0, 0, 0), (4.0, -1.0, 30, 0),
+                          (2.0, -1.0, 5, 32), (2.0, -1.0, 5, 60), (0.75, -1.0, 5, 60)])
+def test_tempo(registry: AugmentationRegistry, factor: float, max_time: float, label_length: int,
+               min_frames: int) -> None:
     params = {"factor": factor, "max_time": max_time}
-    expected, got = both(registry, "tempo", SPEC, params, label_length=label_length)
+    expected, got = both(registry, "tempo", SPEC, params, label_length=label_length, min_frames=min_frames)
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
