@@ -60,7 +60,8 @@ class WordDropout(keras.layers.Layer):
         bits = tf.random.stateless_uniform([(size + 1) // 2], seed=self.seed_generator.next(), minval=None,
                                            maxval=None, dtype=tf.uint32, alg="philox")
         words = tf.reshape(tf.bitcast(bits, tf.uint16), [-1])[:size]
-        keep = tf.reshape(words >= tf.constant(round(self.rate * _WORD_VALUES), tf.uint16), tf.shape(x))
+        threshold = min(round(self.rate * _WORD_VALUES), _WORD_VALUES - 1)  # a rate a hair under 1 rounds to 2**16
+        keep = tf.reshape(words >= tf.constant(threshold, tf.uint16), tf.shape(x))
         return tf.where(keep, x * tf.cast(1.0 / (1.0 - self.rate), x.dtype), tf.zeros_like(x))
 
     def compute_output_shape(self, input_shape: Any) -> Any:

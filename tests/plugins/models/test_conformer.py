@@ -151,3 +151,10 @@ def test_word_dropout_drops_its_rate_scales_the_rest_and_repeats_a_seed() -> Non
     assert odd.shape == (3, 7) and set(np.unique(odd)) <= {0.0, 2.0}
     with pytest.raises(ValueError, match="rate 1.0"):
         WordDropout(1.0)
+
+
+def test_word_dropout_takes_a_rate_just_under_one() -> None:
+    from sttx.plugins.models.conformer_layers import WordDropout
+
+    out = np.asarray(WordDropout(0.999999)(np.ones((64, 64), "float32"), training=True))
+    assert np.mean(out == 0) > 0.99
