@@ -14,7 +14,7 @@ import attrs
 import numpy as np
 
 from sttx.core.contract.errors import DataError, UsageError
-from sttx.core.data.batching import planned_batches
+from sttx.core.data.batching import planned_batches, prefetched
 from sttx.core.data.bucketing import length_keys
 from sttx.core.data.file_input import EpochDeal, FileSet, check_division, deal_epoch
 
@@ -126,7 +126,7 @@ class ByFileEpochs:
         batches = records.batch(span).enumerate().map(self._arrange(epoch, worker, span)).unbatch()
         elements = batches.skip(skip * self.local).unbatch()  # skipped before decoding: a resume decodes nothing twice
         elements = self.base.augment_features(self.base.featurize(elements, epoch, total, encoded=True), epoch, total)
-        return planned_batches(elements, self.batch_size, keep_empty=True).prefetch(tf.data.AUTOTUNE)
+        return prefetched(planned_batches(elements, self.batch_size, keep_empty=True))
 
     def _records(self, chosen: np.ndarray) -> Any:
         """``{audio, index}`` of every record of the ``chosen`` files, ``CYCLE_LENGTH`` files interleaved."""

@@ -20,7 +20,7 @@ from sttx.core.contract.augmentation import Augmentation
 from sttx.core.contract.clock import check_mode
 from sttx.core.contract.frontend import DEEPSPEECH_FRONT_END, FrontEnd, min_feature_frames
 from sttx.core.data import bucketing
-from sttx.core.data.batching import planned_batches
+from sttx.core.data.batching import planned_batches, prefetched
 from sttx.core.data.feature_cache import FeatureCache, fingerprint
 from sttx.core.data.features import features_from_spectrogram, front_end_spectrogram
 from sttx.core.data.rejects import EMPTY_TRANSCRIPT, RejectLog, ctc_min_frames
@@ -126,8 +126,6 @@ class EpochDatasets:
         ``share=(r, R)`` gives replica r's slice of every planned batch (see ``Plan.share``): one element per
         planned batch, empty ones included, so that R replicas always step together.
         """
-        import tensorflow as tf
-
         part, parts = share
         service = self.settings["data_service"] if self.train else ""
         if service:
@@ -139,8 +137,8 @@ class EpochDatasets:
                 raise UsageError("--feature_cache and --data_service exclude each other")
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             job = f"sttx-{self._run_token}-epoch{epoch}-skip{skip_batches}-share{part}of{parts}"
-            return service_batches(self, plan, address=service, job=job, keep_empty=parts > 1, epoch=epoch).prefetch(
-                tf.data.AUTOTUNE)
+            return prefetched(service_batches(self, plan, address=service, job=job, keep_empty=parts > 1,
+                                              epoch=epoch))
         if self.cache is None:
             plan = self.plan(epoch).skip(skip_batches).share(part, parts)
             elements = self._elements(plan, epoch)
@@ -157,7 +155,7 @@ class EpochDatasets:
             if self.shuffles and buffer > 1:
                 dataset = dataset.shuffle(buffer, seed=self._shuffle_seed(epoch))
             dataset = dataset.skip(skip_batches)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        return prefetched(dataset)
 
     def _shuffle_seed(self, epoch: int) -> int:
         return int(np.random.SeedSequence([self.settings["seed"] & 0xFFFFFFFF, epoch]).generate_state(1)[0])

@@ -76,6 +76,7 @@ def test_two_workers_read_disjoint_files_and_take_equal_steps(corpus, pm) -> Non
         assert [set(dealt.files[w].tolist()) for w in (0, 1)] == own  # a worker keeps its shards for the run
         assert read(pipeline, epoch, 1, skip=2) == streams[1][2:]  # a resume skips exactly
     assert len(set(orders)) > 1  # but reads them in another order
+    assert pipeline.for_worker(0, 0, 0).options().autotune.enabled is False  # see batching.prefetched
     assert "read by shard file: 2 workers x 2 file(s)" in pipeline.describe()
     with pytest.raises(UsageError, match="a worker holds 8 usable sample\\(s\\), fewer than one step's 10"):
         by_file(corpus, pm, workers=2, batch=10)

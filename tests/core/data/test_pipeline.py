@@ -245,6 +245,16 @@ def test_skip_batches_is_the_tail_of_the_epoch(corpus: list[SampleRef], tmp_path
     _same(full[3:], _epoch(datasets, 1, skip=3))
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_epochs_run_without_the_autotuning_thread(corpus: list[SampleRef], tmp_path: Path, cached: bool) -> None:
+    # its sleep (up to a minute) stalled every epoch's end: deleting an iterator waited for it, holding the GIL
+    cache = str(tmp_path / "features") if cached else None
+    for train in (True, False):
+        datasets = make_dataset(corpus, ALPHABET, batch_size=6, train=train, feature_cache=cache)
+        for share in ((0, 1), (1, 2)):
+            assert datasets.for_epoch(0, share=share).options().autotune.enabled is False
+
+
 def test_feature_cache_written_reused_and_rebuilt(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
