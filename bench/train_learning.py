@@ -62,8 +62,6 @@ def train_voices(split: str) -> tuple[str, ...]:
 DEV_SENTENCES = 100
 BASELINE_CER, BASELINE_WER, TARGET_CER = 0.27, 0.71, 0.20
 
-#: seconds an epoch of the default 12000 clips takes here (260-325 measured); --epochs fits the budget with it
-EPOCH_SECONDS = 300
 #: what sttx offers against memorisation, as `sttx train` flags; extra command-line arguments override them.
 #: Only the cheap spectrogram masks: with 1,000 random speakers and mixed sentences the corpus itself varies
 #: voice, speed and text, and the signal augmentations (pitch, tempo, reverb, noise) cost 2 cores 15% of their
@@ -201,7 +199,7 @@ def part_c(args: argparse.Namespace, extra: list[str]) -> None:
 def train_and_score(model: str, args: argparse.Namespace, known: argparse.Namespace, train_extra: list[str],
                     workdir: Path, train_csv: Path, dev_csv: Path) -> dict[str, Any]:
     """Train ``model`` for the budget, print its figures, and return them for the comparison table."""
-    from train_models import EPOCH_SECONDS, flops_per_second, model_flags, read_log
+    from train_models import flops_per_second, model_flags, planned_epochs, read_log
 
     from sttx.core.evaluation.evaluator import format_report
 
@@ -211,7 +209,7 @@ def train_and_score(model: str, args: argparse.Namespace, known: argparse.Namesp
         raise SystemExit(f"{checkpoint_dir} holds an earlier run's checkpoints: move it away, the bench trains from "
                          "scratch")
     flags = model_flags(model, TRAIN_FLAGS)
-    epochs = max(1, round(args.minutes * 60 / (EPOCH_SECONDS[model] * known.train_clips / 12000)))
+    epochs = planned_epochs(model, args.minutes, known.train_clips, known.dev_clips)
     command = [sys.executable, "-m", "sttx", "train", "--train_files", str(train_csv), "--dev_files", str(dev_csv),
                "--checkpoint_dir", str(checkpoint_dir), *flags, "--epochs", str(epochs), *train_extra]
     print("  " + " ".join(command[2:]), flush=True)

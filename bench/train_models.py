@@ -17,8 +17,18 @@ CONFORMER_FLAGS = ["--model", "conformer", "--dev_batch_size", "32", "--automati
                    "--show_progressbar", "false"]
 #: seconds an epoch of 12000 clips takes on 2 cores, so --epochs sizes the learning-rate schedule to the budget
 #: (deepspeech: 300 measured on the shared machine, kept so its (c) run stays the one in docs/benchmarks.md;
-#: 205-265 on a quiet one; conformer xs at batch 8: 264-270 on a quiet machine, so 5 epochs, the last one cut short)
-EPOCH_SECONDS = {"deepspeech": 300, "conformer": 250}
+#: 205-265 on a quiet one; conformer xs at batch 8: 232-237 once epoch ends no longer stalled, see
+#: batching.prefetched)
+EPOCH_SECONDS = {"deepspeech": 300, "conformer": 232}
+#: seconds of each epoch's evaluation of 300 dev clips, which a small training set does not dilute (deepspeech: 0,
+#: so that its runs in docs/benchmarks.md keep their schedules)
+DEV_SECONDS = {"deepspeech": 0.0, "conformer": 4.0}
+
+
+def planned_epochs(model: str, minutes: float, train_clips: int, dev_clips: int) -> int:
+    """The epochs that fill ``minutes`` of wall time: what --epochs sizes the learning-rate schedule by."""
+    epoch = EPOCH_SECONDS[model] * train_clips / 12000 + DEV_SECONDS[model] * dev_clips / 300
+    return max(1, round(minutes * 60 / epoch))
 CLIP_SECONDS = 3.0  # the corpus' typical clip: attention cost grows with it
 
 _EPOCH = re.compile(r"Epoch (\d+) \|.*?dev loss [\d.]+ WER ([\d.]+) CER ([\d.]+).*?\| ([\d.]+) samples/s")
