@@ -1,6 +1,7 @@
 """Scaling overhead: training samples/s of 2 replicas against 1 device at the same global batch.
 
-Run: ``nice .venv/bin/python bench/scale.py [--n_hidden 512] [--global_batch 8] [--epochs 3] [--rounds 2]``
+Run: ``nice .venv/bin/python bench/scale.py [--model deepspeech|conformer] [--n_hidden 512] [--global_batch 8]
+[--epochs 3] [--rounds 2] [sttx train flags...]``
 
 Three ``sttx train`` runs on the shipped sample corpus (each clip --copies times per epoch, 8 by default), the
 global batch the same in all:
@@ -35,10 +36,11 @@ RATE = re.compile(r"^Epoch (\d+) \|.* ([\d.]+) samples/s")
 def command(args: argparse.Namespace, directory: Path, extra: list[str], batch: int) -> list[str]:
     from sttx.core.training.sample_job import SAMPLE_CSV
 
+    geometry = ["--n_hidden", str(args.n_hidden)] if args.model == "deepspeech" else []
     return [sys.executable, "-m", "sttx", "train", "--train_files", str(SAMPLE_CSV), "--checkpoint_dir",
-            str(directory), "--n_hidden", str(args.n_hidden), "--epochs", str(args.epochs), "--train_batch_size",
+            str(directory), "--model", args.model, *geometry, "--epochs", str(args.epochs), "--train_batch_size",
             str(batch), "--augmentations_per_epoch", str(args.copies), "--dropout_rate", "0", "--checkpoint_secs", "0",
-            "--show_progressbar", "false", "--log_level", "2", *extra]
+            "--show_progressbar", "false", "--log_level", "2", *args.train_flags, *extra]
 
 
 def rate(output: str) -> float:
@@ -93,14 +95,16 @@ def one_round(args: argparse.Namespace, root: Path) -> tuple[float, float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n_hidden", type=int, default=512)
+    parser.add_argument("--model", default="deepspeech", choices=["deepspeech", "conformer"],
+                        help="the model trained (the conformer at its default size, xs)")
+    parser.add_argument("--n_hidden", type=int, default=512, help="the deepspeech model's width")
     parser.add_argument("--global_batch", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--copies", type=int, default=8,
                         help="each clip this many times per epoch (--augmentations_per_epoch): epochs long enough "
                              "that a step's cost, not the epoch's start, sets the rate")
-    args = parser.parse_args()
+    args, args.train_flags = parser.parse_known_args()  # the rest goes to every `sttx train`, e.g. --dropout_rate
     rounds = []
     for number in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="sttx-scale-") as tmp:
@@ -110,7 +114,9 @@ def main() -> None:
     print(f"medians: one device {one:.2f} samples/s; mirrored over 2 logical CPUs {mirrored:.2f} = "
           f"{statistics.median(r[1] / r[0] for r in rounds):.2f}x (target >= 0.9x); 2 worker processes "
           f"{workers:.2f} = {statistics.median(r[2] / r[0] for r in rounds):.2f}x (target >= 0.8x)")
-    print(f"n_hidden {args.n_hidden}, global batch {args.global_batch}, {args.epochs} epochs of the sample corpus "
+    model = f"deepspeech n_hidden {args.n_hidden}" if args.model == "deepspeech" else "conformer xs"
+    flags = " ".join(args.train_flags)
+    print(f"{model} {flags}, global batch {args.global_batch}, {args.epochs} epochs of the sample corpus "
           f"{args.copies} times over, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
 
 
