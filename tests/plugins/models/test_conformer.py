@@ -149,7 +149,7 @@ def test_word_dropout_drops_its_rate_scales_the_rest_and_repeats_a_seed() -> Non
     assert not np.array_equal(np.asarray(layer(x, training=True)), first)
     odd = np.asarray(WordDropout(0.5)(np.ones((3, 7), "float32"), training=True))  # an odd element count
     assert odd.shape == (3, 7) and set(np.unique(odd)) <= {0.0, 2.0}
-    with pytest.raises(ValueError, match="rate 1.0"):
+    with pytest.raises(ValueError, match=r"rate 1\.0"):
         WordDropout(1.0)
 
 
