@@ -52,9 +52,8 @@ def prefetched(dataset: Any) -> Any:
     """``dataset`` prefetching in the background, ready to iterate; tf.data's autotuning thread is off.
 
     The autotuner's model thread sleeps for a period that doubles up to a minute, and deleting an iterator waits
-    for that sleep to end while holding the GIL: every epoch's end stalled for 0-60 s (measured: 35-40 s in one
-    run out of three on a 2000-clip epoch). Without autotuning, ``AUTOTUNE`` parallelism is the number of cores,
-    which is what it converged to here anyway.
+    for that sleep to end while holding the GIL: an epoch's end could stall for up to a minute (measured: 35-42 s
+    in 4 of 15 epochs of a 2000-clip run). Without autotuning, ``AUTOTUNE`` parallelism is the number of cores.
     """
     import tensorflow as tf
 
