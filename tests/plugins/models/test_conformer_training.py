@@ -95,6 +95,7 @@ def test_model_defaults_apply_unless_the_flag_is_given(pm) -> None:
     merged = with_model_defaults(settings, conformer, {"train_batch_size"}, registries.augmentations.parse)
     assert merged["learning_rate"] == 0.002 and merged["lr_schedule"] == "cosine" and merged["warmup_steps"] == 500
     assert merged["train_batch_size"] == 1  # given explicitly
+    assert merged["dropout_rate"] == 0.0
     assert [a.name for a in merged["augment"]] == ["frequency_mask", "time_mask", "pitch", "tempo"]
     deepspeech = registries.models.get("deepspeech")
     ds = {"model": "deepspeech", "learning_rate": 0.001, "model_size": ""}
