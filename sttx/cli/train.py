@@ -56,6 +56,9 @@ VALUED: tuple[tuple[str, Any, Any, str], ...] = (
     ("--conformer_layers", 0, _INT, "Conformer blocks (0: the preset's)."),
     ("--conformer_heads", 0, _INT, "Conformer attention heads (0: the preset's)."),
     ("--conformer_kernel", 0, _INT, "Conformer depthwise convolution kernel, odd (0: the preset's)."),
+    ("--inter_ctc_weight", 0.0, _SHARE, "Share of an intermediate CTC loss in training (0: none) "
+     "[default: the model's]."),
+    ("--inter_ctc_block", 0, _INT, "Block the intermediate CTC loss reads (0: the middle one)."),
     ("--relu_clip", 20.0, click.FloatRange(min=0, min_open=True), "Clip of the ReLU activations."),
     ("--dropout_rate", 0.05, _SHARE, "Dropout of layer_1 (share dropped)."),
     ("--dropout_rate2", -1.0, _SHARE_OR_INHERIT, "Dropout of layer_2 (-1: --dropout_rate)."),

@@ -50,6 +50,11 @@ def _share(instance: Any, attribute: Any, value: float) -> None:
         raise UsageError(f"--{attribute.name} {value}: a dropout rate must be in [0, 1)")
 
 
+def _loss_share(instance: Any, attribute: Any, value: float) -> None:
+    if not 0 <= value < 1:  # at 1 the final output layer would get no gradient
+        raise UsageError(f"--{attribute.name} {value}: a share of the loss must be in [0, 1)")
+
+
 def _share_or_inherit(instance: Any, attribute: Any, value: float) -> None:
     if value != -1:  # DeepSpeech's -1: the same as --dropout_rate
         _share(instance, attribute, value)
@@ -95,6 +100,9 @@ class TrainConfig:
     conformer_layers: int = attrs.field(default=0, validator=_non_negative)
     conformer_heads: int = attrs.field(default=0, validator=_non_negative)
     conformer_kernel: int = attrs.field(default=0, validator=_non_negative)
+    #: intermediate CTC: its share of the loss (0: none) and the block it taps (0: the model's choice)
+    inter_ctc_weight: float = attrs.field(default=0.0, validator=_loss_share)
+    inter_ctc_block: int = attrs.field(default=0, validator=_non_negative)
     n_hidden: int = attrs.field(default=2048, validator=_positive)
     relu_clip: float = attrs.field(default=20.0, validator=_positive)
     layer_norm: bool = False
@@ -221,7 +229,8 @@ def _spec_text(item: Any) -> str:
 
 
 #: geometry flags that only a model plugin declaring them (``ModelArchitecture.settings``) reads
-PLUGIN_GEOMETRY = ("model_size", "conformer_dim", "conformer_layers", "conformer_heads", "conformer_kernel")
+PLUGIN_GEOMETRY = ("model_size", "conformer_dim", "conformer_layers", "conformer_heads", "conformer_kernel",
+                   "inter_ctc_weight", "inter_ctc_block")
 
 
 def with_model_defaults(settings: dict[str, Any], architecture: Any, explicit: set[str],

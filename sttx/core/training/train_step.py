@@ -49,6 +49,15 @@ def seed_states(model: Any) -> list[Any]:
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
 
 
+def intermediate_ctc(model: Any) -> tuple[Any, float]:
+    """(forward, w): the model, or its ``intermediate_ctc`` (a Keras model of the same input whose outputs are the
+    logits, then intermediate logits over the same frames) with ``intermediate_ctc_weight`` w, the share of the
+    loss the intermediate outputs take together (Lee & Watanabe 2021). The reported loss stays the final CTC."""
+    intermediate = getattr(model, "intermediate_ctc", None)
+    share = float(getattr(model, "intermediate_ctc_weight", 0.0)) if intermediate is not None else 0.0
+    return (intermediate, share) if share > 0 else (model, 0.0)
+
+
 #: the batch keys a training step takes (``ids`` stay on the host, for naming the files of a NaN loss)
 STEP_KEYS = ("features", "feature_lengths", "labels", "label_lengths")
 
@@ -88,7 +97,8 @@ def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int,
 
     states = seed_states(model)
     scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
-    variables = model.trainable_variables
+    variables = model.trainable_variables  # with an intermediate head's (a tracked attribute of the model)
+    forward, share = intermediate_ctc(model)
     several = strategy.num_replicas_in_sync > 1
 
     def replica_step(batch: dict[str, Any], step: Any) -> Any:
@@ -97,15 +107,22 @@ def make_train_step(model: Any, optimizer: Any, strategy: Any, seed: int,
         for index, state in enumerate(states):
             state.assign(tf.stack([tf.constant(seed * 7 + index * _SEED_STRIDE, tf.int64) + replica, step]))
         samples = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.shape(batch["label_lengths"])[0])
+        lengths = output_lengths(model, batch["feature_lengths"])
         with tf.GradientTape() as tape:
-            logits = tf.cast(model(batch["features"], training=True), tf.float32)
-            per_sample = _per_sample_loss(batch["labels"], batch["label_lengths"], logits,
-                                          output_lengths(model, batch["feature_lengths"]))
+            outputs = forward(batch["features"], training=True)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            losses = [_per_sample_loss(batch["labels"], batch["label_lengths"], tf.cast(logits, tf.float32), lengths)
+                      for logits in outputs]
+            per_sample = losses[0]
             loss = tf.nn.compute_average_loss(per_sample, global_batch_size=samples)
-            objective = optimizer.scale_loss(loss) if scaled else loss
+            objective = loss
+            if len(losses) > 1:  # (1 - w) x the final CTC + w x the mean of the intermediate ones
+                extra = tf.add_n([tf.nn.compute_average_loss(x, global_batch_size=samples) for x in losses[1:]])
+                objective = (1 - share) * loss + share / (len(losses) - 1) * extra
+            objective = optimizer.scale_loss(objective) if scaled else objective
         grads = tape.gradient(objective, variables)
         grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, variables, strict=True)]
-        bad = 1 - tf.cast(tf.reduce_all(tf.math.is_finite(per_sample)), tf.int32)
+        bad = 1 - tf.cast(tf.reduce_all([tf.reduce_all(tf.math.is_finite(x)) for x in losses]), tf.int32)
         return loss, per_sample, bad, samples, grads
 
     def reduced(grads: Any) -> Any:

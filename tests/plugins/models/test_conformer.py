@@ -158,3 +158,35 @@ def test_word_dropout_takes_a_rate_just_under_one() -> None:
 
     out = np.asarray(WordDropout(0.999999)(np.ones((64, 64), "float32"), training=True))
     assert np.mean(out == 0) > 0.99
+
+
+def test_an_intermediate_ctc_head_reads_its_block_and_stays_out_of_the_outputs() -> None:
+    from sttx.plugins.models.conformer import build_model
+
+    model = build_model(settings(**TINY, inter_ctc_weight=0.3, inter_ctc_block=1), 29)
+    assert model.intermediate_ctc_weight == 0.3 and len(model.outputs) == 1
+    assert model.count_params() == parameter_count(geometry(settings(**TINY)), 29, intermediate=True)
+    assert {"output_intermediate/kernel", "output_intermediate/bias"} <= {w.path for w in model.weights}
+    assert layer_of("output_intermediate/kernel", layer_names(settings(**TINY))) == "output"
+    features = np.random.default_rng(3).standard_normal((2, 40, 80)).astype("float32")
+    final, intermediate = (np.asarray(x) for x in model.intermediate_ctc(features))
+    np.testing.assert_allclose(final, np.asarray(model(features)), atol=1e-5)
+    assert intermediate.shape == final.shape
+    noise = np.random.default_rng(4)
+    for weight in model.get_layer("block_2_ffn2_dense2").weights:  # the last block: downstream of block 1
+        weight.assign(weight + noise.standard_normal(weight.shape).astype("float32"))
+    after_final, after_intermediate = (np.asarray(x) for x in model.intermediate_ctc(features))
+    np.testing.assert_allclose(after_intermediate, intermediate, atol=1e-6)
+    assert not np.allclose(after_final, final, atol=1e-3)
+
+
+def test_intermediate_ctc_block_defaults_to_the_middle_and_must_precede_the_last() -> None:
+    from sttx.plugins.models.conformer import intermediate_ctc
+
+    assert intermediate_ctc(settings(inter_ctc_weight=0.3), PRESETS["xs"]) == (0.3, 2)
+    assert intermediate_ctc(settings(inter_ctc_weight=0.3), PRESETS["s"]) == (0.3, 8)
+    assert intermediate_ctc(settings(), PRESETS["xs"]) == (0.0, 0)
+    one_block = geometry(settings(conformer_layers=1))
+    assert intermediate_ctc(settings(inter_ctc_weight=0.3), one_block) == (0.0, 0)  # no block to tap
+    with pytest.raises(UsageError, match=r"--inter_ctc_block 4: .* \(1 to 3 of 4\)"):
+        intermediate_ctc(settings(inter_ctc_weight=0.3, inter_ctc_block=4), PRESETS["xs"])

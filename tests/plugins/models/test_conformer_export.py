@@ -18,10 +18,11 @@ tf = pytest.importorskip("tensorflow")
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory: pytest.TempPathFactory, pm_module) -> Path:
-    """A tiny conformer trained two epochs on three sample clips."""
+    """A tiny conformer trained two epochs on three sample clips, with the intermediate CTC head the conformer's
+    defaults give it (a training-only head the exports must leave out)."""
     folder = tmp_path_factory.mktemp("conformer")
     clips = write_clips(folder / "three.csv", 3)
-    run(config(folder / "run", clips), pm_module.registries())
+    run(config(folder / "run", clips, inter_ctc_weight=0.3), pm_module.registries())
     return folder / "run"
 
 
