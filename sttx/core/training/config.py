@@ -244,8 +244,9 @@ def with_model_defaults(settings: dict[str, Any], architecture: Any, explicit: s
     model = settings.get("model", "deepspeech")
     for name in PLUGIN_GEOMETRY:
         if name in explicit and settings.get(name) and name not in architecture.settings:
+            sized = model == "deepspeech" and not name.startswith("inter_ctc")
             raise UsageError(f"--{name}: the {model} model does not use it"
-                             + (" (its width is --n_hidden)" if model == "deepspeech" else ""))
+                             + (" (its width is --n_hidden)" if sized else ""))
     merged = dict(settings)
     for name, value in architecture.defaults.items():
         if name in explicit:
