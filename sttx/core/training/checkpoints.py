@@ -189,6 +189,15 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
     elif all(name.startswith("layer_6/") for name in bad):
         hint = ("the alphabet differs (--alphabet_config_path, --bytes_output_mode); --drop_source_layers 1 "
                 "re-initialises the output layer to fine-tune on a new alphabet")
+    elif all(name.startswith("output_intermediate/") for name in bad):
+        used = "with" if any(name in saved for name in bad) else "without"
+        hint = (f"the checkpoint was trained {used} an intermediate CTC head: set --inter_ctc_weight as it was "
+                f"({(trained_with or {}).get('inter_ctc_weight', 0.0)})")
+    elif (trained_with or {}).get("model", "deepspeech") != "deepspeech":
+        trained = trained_with or {}
+        flags = " ".join(f"--{key} {value}" for key, value in trained.items()
+                         if key.startswith(("model_size", "conformer_")) and value)
+        hint = f"the geometry differs: set the model's flags as the checkpoint was trained ({flags or 'its defaults'})"
     else:
         trained = trained_with or {}
         as_trained = f" (it was trained with --n_hidden {trained['n_hidden']})" if "n_hidden" in trained else ""

@@ -107,6 +107,21 @@ def test_another_geometry_is_refused_naming_tensors_and_flag(tmp_path) -> None:
     assert "--n_hidden" in message and "trained with --n_hidden 8" in message
 
 
+def test_a_checkpoint_without_the_intermediate_ctc_head_names_the_flag(tmp_path) -> None:
+    import keras
+
+    saved = {"output/kernel": keras.Variable(np.zeros((4, 29), "float32"), name="kernel")}
+    checkpoints.save(tmp_path, TRAIN, 1, saved, _state(1))
+    wanted = {**saved, "output_intermediate/kernel": keras.Variable(np.zeros((4, 29), "float32"), name="kernel")}
+    with pytest.raises(CheckpointMismatchError, match=r"output_intermediate/kernel is missing there.*trained "
+                       r"without an intermediate CTC head: set --inter_ctc_weight as it was \(0"):
+        checkpoints.check_geometry(tmp_path / "train-1", {"output/kernel": [4, 29]}, wanted,
+                                   trained_with={"model": "conformer", "inter_ctc_weight": 0.0})
+    with pytest.raises(CheckpointMismatchError, match=r"--model_size xs --conformer_layers 2\)"):
+        checkpoints.check_geometry(tmp_path / "train-1", {"output/kernel": [4, 30]}, saved, trained_with={
+            "model": "conformer", "model_size": "xs", "conformer_layers": 2, "conformer_dim": 0})
+
+
 def test_another_alphabet_is_refused_unless_the_output_layer_is_dropped(tmp_path) -> None:
     checkpoints.save(tmp_path, TRAIN, 1, _variables(8, 29), _state(1))
     target = _variables(8, 40)
