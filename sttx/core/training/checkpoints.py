@@ -171,9 +171,15 @@ def read_state(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"cannot read {Path(path) / STATE_FILE}: {_reason(error)}") from error
 
 
+#: what every checkpoint records of its model (``Trainer.model_config``), whichever the architecture
+_CORE_RECORD = frozenset({"model", "n_hidden", "relu_clip", "layer_norm", "feature_norm", "n_classes",
+                          "bytes_output_mode"})
+
+
 def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str, Any],
                    skip: frozenset[str] = frozenset(), trained_with: dict[str, Any] | None = None) -> None:
     """Refuse a checkpoint whose model tensors differ from the model's, naming them and the flag to look at."""
+    trained = trained_with or {}
     wanted = {name: [int(d) for d in v.shape] for name, v in variables.items() if not name.startswith("optimizer/")}
     # a model tensor the checkpoint has and this model lacks (a LayerNorm, the feature normalisation) is a
     # mismatch too: dropping it would silently change what the other layers compute
@@ -192,14 +198,12 @@ def check_geometry(path: Path, saved: dict[str, list[int]], variables: dict[str,
     elif all(name.startswith("output_intermediate/") for name in bad):
         used = "with" if any(name in saved for name in bad) else "without"
         hint = (f"the checkpoint was trained {used} an intermediate CTC head: set --inter_ctc_weight as it was "
-                f"({(trained_with or {}).get('inter_ctc_weight', 0.0)})")
-    elif (trained_with or {}).get("model", "deepspeech") != "deepspeech":
-        trained = trained_with or {}
-        flags = " ".join(f"--{key} {value}" for key, value in trained.items()
-                         if key.startswith(("model_size", "conformer_")) and value)
+                f"({trained.get('inter_ctc_weight', 0.0)})")
+    elif trained.get("model", "deepspeech") != "deepspeech":
+        # a model plugin's own geometry: whatever it recorded beyond what every checkpoint records
+        flags = " ".join(f"--{key} {value}" for key, value in trained.items() if key not in _CORE_RECORD and value)
         hint = f"the geometry differs: set the model's flags as the checkpoint was trained ({flags or 'its defaults'})"
     else:
-        trained = trained_with or {}
         as_trained = f" (it was trained with --n_hidden {trained['n_hidden']})" if "n_hidden" in trained else ""
         hint = f"the geometry differs: set --n_hidden (and --layer_norm) as the checkpoint was trained{as_trained}"
     raise CheckpointMismatchError(f"checkpoint {path} does not fit this model: {details}; {hint}")

@@ -63,11 +63,11 @@ DEFAULTS: dict[str, Any] = {
     # none: on (c) 1-epoch probes 24.8% dev CER at 0 and at 0.05 against 26.3% at 0.1, and a step 20% faster
     # without the random masks; 20 minutes on (c), 12.5% against 14.4% (docs/benchmarks.md)
     "dropout_rate": 0.0,
-    # pitch and tempo vary the voice: on 1000 plain clips 24.9% dev CER against 27.1% without them; on (c)'s
-    # 12000 clips 14.4% against 14.7% (docs/benchmarks.md)
     # intermediate CTC (Lee & Watanabe 2021) on the middle block: 20 minutes on (c), 11.8% dev CER against 12.5%
     # without it (docs/benchmarks.md)
     "inter_ctc_weight": 0.3,
+    # pitch and tempo vary the voice: on 1000 plain clips 24.9% dev CER against 27.1% without them; on (c)'s
+    # 12000 clips 14.4% against 14.7% (docs/benchmarks.md)
     "augment": ("frequency_mask[n=2,size=13]", "time_mask[domain=features,n=4,size=25]", "pitch[p=0.5,pitch=1~0.1]",
                 "tempo[p=0.5,factor=1~0.1]"),
 }
