@@ -1,4 +1,4 @@
-"""Devices before a run: thread pools (--inter/intra_op_parallelism_threads), GPU memory growth
+"""Devices before a run: the CPU allocator, thread pools (--inter/intra_op_parallelism_threads), GPU memory growth
 (--use_allow_growth), and why a GPU the machine has cannot be used."""
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: TensorFlow reads it once, when it creates its CPU allocator (the first device), so it is set before that
+CPU_ALLOCATOR_VARIABLE = "TF_CPU_ALLOCATOR_USE_BFC"
+
 
 def prepare(config: Any) -> list[str]:
     """Set memory growth on every GPU TensorFlow sees (unless --use_allow_growth false) and warn when the machine
     has a GPU TensorFlow cannot use; returns the warnings given. Must run before TensorFlow initialises GPUs."""
+    pool_cpu_memory()
     import tensorflow as tf
 
     set_threads(tf, config)
@@ -28,6 +32,18 @@ def prepare(config: Any) -> list[str]:
     for warning in warnings:
         log.warning("%s", warning)
     return warnings
+
+
+def pool_cpu_memory() -> None:
+    """Have TensorFlow keep the CPU memory it frees for reuse (its best-fit-with-coalescing allocator), unless the
+    environment already says otherwise.
+
+    Its default CPU allocator maps every large tensor afresh, so the kernel faults in and zeroes every page again
+    on each step. With two replicas in one process (--cpu_devices 2) that was ten times the page faults of one
+    device and a third of the step (2.1M against 0.2M minor faults in 65 steps of the conformer); pooled, two
+    replicas step as fast as one device. Peak memory is the same; it is kept rather than given back.
+    """
+    os.environ.setdefault(CPU_ALLOCATOR_VARIABLE, "true")
 
 
 def set_threads(tf: Any, config: Any) -> None:

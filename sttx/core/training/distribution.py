@@ -73,6 +73,19 @@ def split_cpu(count: int) -> None:
                              f"({error})") from None
 
 
+def share_cores(tf: Any, replicas: int) -> None:
+    """Give each of ``replicas`` CPU replicas its share of the cores for one operation, unless
+    --intra_op_parallelism_threads chose: replicas that all split every op over all the cores hand work back and
+    forth between threads, where a share each lets them run side by side."""
+    if replicas < 2 or tf.config.threading.get_intra_op_parallelism_threads():
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(max(1, cores // replicas))
+    except RuntimeError as error:  # the runtime already started (a second run in one process)
+        log.debug("intra-op threads unchanged: %s", error)
+
+
 def tf_config_role() -> Role:
     """The role TF_CONFIG gives this process (a single worker without it)."""
     raw = os.environ.get("TF_CONFIG", "")
@@ -108,9 +121,12 @@ def make_strategy(name: str, *, cpu_devices: int = 0, collective_timeout: float 
         raise UsageError(f"--strategy {name}: choose one of {', '.join(STRATEGIES)}")
     # physical devices only until the strategy exists: listing logical ones initialises the runtime, after
     # which MultiWorkerMirroredStrategy can no longer configure its collectives
-    chosen = pick(name, len(tf.config.list_physical_devices("GPU")))
+    physical_gpus = len(tf.config.list_physical_devices("GPU"))
+    chosen = pick(name, physical_gpus)
     if chosen == "multi_worker":
         return _multi_worker(collective_timeout)
+    if chosen == "mirrored" and not physical_gpus:
+        share_cores(tf, cpu_devices)
     split_cpu(cpu_devices)
     gpus = [device.name for device in tf.config.list_logical_devices("GPU")]
     if chosen == "one":
@@ -149,7 +165,18 @@ def describe(strategy: Any, role: Role, per_replica: int) -> str:
     workers = f" over {role.workers} workers (this process is the {role.name})" if role.workers > 1 else ""
     kind = "MultiWorkerMirroredStrategy" if role.workers > 1 else type(strategy).__name__
     return (f"Distribution: {kind}, {replicas} replica{'s' if replicas > 1 else ''}{workers} "
-            f"on {where}; batch {per_replica} per replica, {per_replica * replicas} global")
+            f"on {where}; batch {per_replica} per replica, {per_replica * replicas} global{op_threads(strategy)}")
+
+
+def op_threads(strategy: Any) -> str:
+    """``; each op on N threads`` when several replicas share this process's CPU (empty otherwise)."""
+    import tensorflow as tf
+
+    local = devices_of(strategy)
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if len(local) < 2 or not threads or not all(short_device(d).startswith("CPU") for d in local):
+        return ""
+    return f"; each op on {threads} thread{'s' if threads > 1 else ''} (--intra_op_parallelism_threads)"
 
 
 def short_device(name: str) -> str:

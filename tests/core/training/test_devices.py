@@ -1,7 +1,9 @@
-"""GPUs without a GPU: memory growth follows --use_allow_growth, and a GPU TensorFlow cannot use is explained."""
+"""Devices before a run: the CPU allocator pools memory, CPU replicas share the cores, and GPUs without a GPU
+(memory growth follows --use_allow_growth, and a GPU TensorFlow cannot use is explained)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import attrs
@@ -98,3 +100,60 @@ def test_thread_flags_size_tensorflows_pools_and_zero_leaves_them(monkeypatch: p
     assert sized == {}
     devices.set_threads(tf, ThreadConfig(inter_op_parallelism_threads=3, intra_op_parallelism_threads=1))
     assert sized == {"inter": 3, "intra": 1}
+
+
+def test_cpu_memory_is_pooled_unless_the_environment_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    no_gpu_visible(monkeypatch, cuda_build=False)
+    monkeypatch.delenv(devices.CPU_ALLOCATOR_VARIABLE, raising=False)
+    devices.prepare(Config())
+    assert os.environ[devices.CPU_ALLOCATOR_VARIABLE] == "true"
+    monkeypatch.setenv(devices.CPU_ALLOCATOR_VARIABLE, "false")
+    devices.prepare(Config())
+    assert os.environ[devices.CPU_ALLOCATOR_VARIABLE] == "false"
+
+
+@pytest.fixture
+def intra(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """TensorFlow's intra-op pool size as the fake threading API holds it (0: TensorFlow picks)."""
+    pool = {"intra": 0}
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: pool["intra"])
+    monkeypatch.setattr(tf.config.threading, "set_intra_op_parallelism_threads",
+                        lambda n: pool.__setitem__("intra", n))
+    return pool
+
+
+@pytest.mark.parametrize(("cores", "replicas", "threads"), [(2, 2, 1), (8, 2, 4), (8, 3, 2), (2, 4, 1), (8, 1, 0)])
+def test_cpu_replicas_each_get_their_share_of_the_cores(monkeypatch: pytest.MonkeyPatch, intra: dict[str, int],
+                                                        cores: int, replicas: int, threads: int) -> None:
+    from sttx.core.training.distribution import share_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    share_cores(tf, replicas)
+    assert intra["intra"] == threads
+
+
+def test_an_intra_op_flag_outranks_the_share(monkeypatch: pytest.MonkeyPatch, intra: dict[str, int]) -> None:
+    from sttx.core.training.distribution import share_cores
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    intra["intra"] = 3  # --intra_op_parallelism_threads 3, set before the strategy
+    share_cores(tf, 2)
+    assert intra["intra"] == 3
+
+
+@pytest.mark.parametrize(("strategy", "gpus", "shared"), [("mirrored", 0, [2]), ("one", 0, []), ("mirrored", 2, [])])
+def test_only_mirrored_cpu_replicas_share_the_cores(monkeypatch: pytest.MonkeyPatch, strategy: str, gpus: int,
+                                                     shared: list[int]) -> None:
+    from sttx.core.training import distribution
+
+    calls: list[int] = []
+    fakes = [Fake(f"/physical_device:GPU:{i}") for i in range(gpus)]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: fakes if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: fakes if kind == "GPU" else [
+        Fake("/device:CPU:0", "CPU"), Fake("/device:CPU:1", "CPU")])
+    monkeypatch.setattr(distribution, "share_cores", lambda tf, replicas: calls.append(replicas))
+    monkeypatch.setattr(distribution, "split_cpu", lambda count: None)
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda devices, cross_device_ops=None: "mirrored")
+    monkeypatch.setattr(tf.distribute, "OneDeviceStrategy", lambda device: "one")
+    assert distribution.make_strategy(strategy, cpu_devices=2) == strategy
+    assert calls == shared
