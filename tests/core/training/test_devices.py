@@ -157,3 +157,45 @@ def test_only_mirrored_cpu_replicas_share_the_cores(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(tf.distribute, "OneDeviceStrategy", lambda device: "one")
     assert distribution.make_strategy(strategy, cpu_devices=2) == strategy
     assert calls == shared
+
+
+class FakeLibc:
+    """Records mallopt calls; answers 1 (accepted) as glibc does."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, parameter: int, value: int) -> int:
+        self.calls.append((parameter, value))
+        return 1
+
+
+@pytest.fixture
+def libc(monkeypatch: pytest.MonkeyPatch) -> FakeLibc:
+    import ctypes
+    import platform
+
+    fake = FakeLibc()
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: fake)
+    monkeypatch.setattr(platform, "libc_ver", lambda: ("glibc", "2.36"))
+    for _, variable, _ in devices._MALLOPT:
+        monkeypatch.delenv(variable, raising=False)
+    return fake
+
+
+def test_malloc_keeps_freed_memory_unless_the_environment_chose(monkeypatch: pytest.MonkeyPatch,
+                                                                libc: FakeLibc) -> None:
+    devices.pool_cpu_memory()
+    assert libc.calls == [(-3, 32 << 20), (-1, 1 << 30), (-2, 64 << 20)]  # mmap threshold, trim threshold, top pad
+    libc.calls.clear()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "0")  # glibc read it at start-up: the user's word stands
+    devices.pool_cpu_memory()
+    assert [parameter for parameter, _ in libc.calls] == [-3, -2]
+
+
+def test_another_libc_is_left_alone(monkeypatch: pytest.MonkeyPatch, libc: FakeLibc) -> None:
+    import platform
+
+    monkeypatch.setattr(platform, "libc_ver", lambda: ("", ""))
+    devices.pool_cpu_memory()
+    assert libc.calls == []
