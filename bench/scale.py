@@ -8,8 +8,7 @@ global batch the same in all:
   one       OneDeviceStrategy, batch G
   mirrored  MirroredStrategy over 2 logical CPU devices (--cpu_devices 2), G/2 per replica
   2 workers MultiWorkerMirroredStrategy, 2 processes on 127.0.0.1 (TF_CONFIG), G/2 each, each process with
-            half the cores (--intra_op_parallelism_threads and --inter_op_parallelism_threads), as each
-            worker would have its own host's
+            half the cores (--intra_op_parallelism_threads), as each worker would have its own host's
 The figure of a run is the mean samples/s of its epochs after the first (tracing and start-up excluded), as the
 run's own epoch lines report it. The three runs are repeated in rounds (--rounds) and each ratio is taken within
 its round, then the median: the load of a shared machine drifts between runs. All replicas share this
@@ -73,10 +72,8 @@ def free_port() -> int:
 
 def two_workers(args: argparse.Namespace, directory: Path) -> float:
     cluster = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(2)]}
-    # two processes on one machine split its cores (both of TensorFlow's pools), as one worker per host would
-    # have its own host's
-    share = str(max(1, (os.cpu_count() or 2) // 2))
-    threads = ["--intra_op_parallelism_threads", share, "--inter_op_parallelism_threads", share]
+    # two processes on one machine split its cores, as one worker per host would have its own
+    threads = ["--intra_op_parallelism_threads", str(max(1, (os.cpu_count() or 2) // 2))]
     processes = [run(command(args, directory, ["--strategy", "multi_worker", *threads], args.global_batch // 2),
                      {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}})})
                  for i in range(2)]
