@@ -43,9 +43,43 @@ def epoch_batches(pipeline: Any, strategy: Any, epoch: int, skip: int) -> Any:
         return tf.data.Dataset.choose_from_datasets(shares, tf.data.Dataset.range(local).repeat(),
                                                     stop_on_empty_dataset=True)
 
+    quiet_device_datasets()
     # sample ids are strings, which cannot be copied to a GPU: the inputs stay on the host until the step
     options = tf.distribute.InputOptions(experimental_fetch_to_device=False)
     return iter(strategy.distribute_datasets_from_function(per_worker, options))
+
+
+def quiet_device_datasets() -> bool:
+    """Build the per-device datasets of tf.distribute's iterator with tf.data's autotuning off, as sttx's own
+    pipeline is (``batching.prefetched``); returns whether they are.
+
+    tf.distribute wraps every worker's input in a ``MultiDeviceIterator`` whose per-device datasets carry default
+    options, so each runs an autotuning thread whose sleep doubles up to a minute, and deleting the iterator at an
+    epoch's end waits for it: about 10 s after a 10 s epoch on one worker, while the others wait for it in their
+    next all-reduce (the 2-worker figures of bench/scale.py swung from 0.41x to 0.89x with it). TensorFlow offers
+    no option for those datasets, so this wraps the private function that builds them; when a TensorFlow version
+    no longer has it, nothing changes but the stall.
+    """
+    import tensorflow as tf
+
+    try:
+        from tensorflow.python.data.ops import multi_device_iterator_ops as built
+    except ImportError:  # pragma: no cover - a TensorFlow without the module
+        return False
+    create = getattr(built, "_create_device_dataset", None)
+    if create is None:
+        return False
+    if getattr(create, "sttx_quiet", False):
+        return True
+
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        return create(*args, **kwargs).with_options(options)
+
+    quiet.sttx_quiet = True  # type: ignore[attr-defined]
+    built._create_device_dataset = quiet
+    return True
 
 
 def step_spec(batches: Any) -> dict[str, Any] | None:

@@ -233,3 +233,21 @@ def test_multi_worker_without_tf_config_is_a_usage_error(tmp_path, six, monkeypa
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(UsageError, match="--strategy multi_worker needs TF_CONFIG"):
         train(TrainConfig(**settings(tmp_path, six, strategy="multi_worker")), pm.registries())
+
+
+def test_the_per_device_datasets_of_tf_distribute_do_not_autotune(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Their autotuning thread made deleting an epoch's iterator wait ~10 s on one worker while the others waited."""
+    import tensorflow as tf
+    from tensorflow.python.data.ops import multi_device_iterator_ops as built
+
+    from sttx.core.training.distributed_input import quiet_device_datasets
+
+    monkeypatch.setattr(built, "_create_device_dataset", lambda *args, **kwargs: tf.data.Dataset.range(3))
+    assert built._create_device_dataset().options().autotune.enabled is not False  # tf.data's default: on
+    assert quiet_device_datasets()
+    wrapped = built._create_device_dataset
+    assert quiet_device_datasets() and built._create_device_dataset is wrapped  # wrapped once, however often asked
+    made = built._create_device_dataset()
+    assert made.options().autotune.enabled is False and list(made.as_numpy_iterator()) == [0, 1, 2]
+    monkeypatch.delattr(built, "_create_device_dataset")
+    assert quiet_device_datasets() is False  # a TensorFlow without it: left as it is
