@@ -16,8 +16,9 @@ CPU_ALLOCATOR_VARIABLE = "TF_CPU_ALLOCATOR_USE_BFC"
 
 
 def prepare(config: Any) -> list[str]:
-    """Set memory growth on every GPU TensorFlow sees (unless --use_allow_growth false) and warn when the machine
-    has a GPU TensorFlow cannot use; returns the warnings given. Must run before TensorFlow initialises GPUs."""
+    """Pool CPU memory, size the thread pools, set memory growth on every GPU TensorFlow sees (unless
+    --use_allow_growth false) and warn when the machine has a GPU TensorFlow cannot use; returns the warnings
+    given. Must run before TensorFlow initialises its devices (it reads the allocator setting then)."""
     pool_cpu_memory()
     import tensorflow as tf
 
@@ -41,8 +42,8 @@ def pool_cpu_memory() -> None:
     TensorFlow's default CPU allocator maps every large tensor afresh, and glibc's malloc hands large buffers (the
     gradients a worker serialises for the all-reduce) back to the kernel, so every step faults in and zeroes the
     same pages again. Pooling cut 2 CPU replicas' page faults from 2.1M to 0.4M in 65 conformer steps (a third of
-    the step) and a worker's from 0.8M to 0.16M; one device's conformer epoch took 4% less. Peak memory is the
-    same; it is kept rather than given back.
+    the step) and a worker's from 0.8M to 0.16M; one device's conformer epoch took 4% less, at a lower peak (2.11
+    against 2.23 GB resident). Freed memory is kept rather than given back.
     """
     os.environ.setdefault(CPU_ALLOCATOR_VARIABLE, "true")
     _keep_malloc_memory()
