@@ -95,8 +95,11 @@ def tf_config_role() -> Role:
         config = json.loads(raw)
         cluster, task = config["cluster"], config["task"]
         kind, index = str(task["type"]), int(task["index"])
+        if not isinstance(cluster, dict) or not all(isinstance(hosts, list) for hosts in cluster.values()):
+            raise TypeError(f"'cluster' must map job names to lists of host:port, not {json.dumps(cluster)}")
     except (ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"TF_CONFIG is not valid JSON with 'cluster' and 'task' {{type, index}}: {error}") from None
+        reason = f"it has no {error} key" if isinstance(error, KeyError) else str(error)
+        raise UsageError(f"TF_CONFIG is not valid JSON with 'cluster' and 'task' {{type, index}}: {reason}") from None
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     has_chief = bool(cluster.get("chief"))
     chief = kind == "chief" or (not has_chief and kind == "worker" and index == 0)
@@ -141,6 +144,7 @@ def _multi_worker(collective_timeout: float) -> Any:
 
     if not os.environ.get("TF_CONFIG"):
         raise UsageError("--strategy multi_worker needs TF_CONFIG describing the cluster (docs/cluster.md)")
+    tf_config_role()  # a malformed TF_CONFIG is the user's to fix: one line, not TensorFlow's TypeError
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=collective_timeout or None)
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
 

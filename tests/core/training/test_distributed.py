@@ -235,6 +235,22 @@ def test_multi_worker_without_tf_config_is_a_usage_error(tmp_path, six, monkeypa
         train(TrainConfig(**settings(tmp_path, six, strategy="multi_worker")), pm.registries())
 
 
+@pytest.mark.parametrize("tf_config", [
+    '{"cluster": 3, "task": {"type": "worker", "index": 0}}',
+    '{"cluster": {"worker": "127.0.0.1:1"}, "task": {"type": "worker", "index": 0}}',
+    '{"cluster": {"worker": ["127.0.0.1:1"]}}',
+    "worker=127.0.0.1:1",
+])
+def test_a_malformed_tf_config_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, tf_config: str) -> None:
+    """Named in one line before TensorFlow sees it (its own TypeError read as a bug in sttx)."""
+    from sttx.core.contract.errors import UsageError
+    from sttx.core.training.distribution import make_strategy
+
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+    with pytest.raises(UsageError, match="TF_CONFIG is not valid JSON with 'cluster' and 'task'"):
+        make_strategy("multi_worker")
+
+
 def test_the_per_device_datasets_of_tf_distribute_do_not_autotune(monkeypatch: pytest.MonkeyPatch) -> None:
     """Their autotuning thread made deleting an epoch's iterator wait ~10 s on one worker while the others waited."""
     import tensorflow as tf
